@@ -1,0 +1,1 @@
+// Datasets, the global sampler and the counter-based random generator.

@@ -1,0 +1,77 @@
+/// Fully connected layer: y = W x + b, with W stored `out × in` (row-major) followed by b.
+///
+/// On the channel-major layout the batch is a matrix X of `in × N`, so the forward pass is
+/// one GEMM, Y (out × N) = W · X, plus the bias broadcast along each row.
+public final class Linear: Layer {
+    public let inputShape: Shape
+    public let outputShape: Shape
+    public let inFeatures: Int
+    public let outFeatures: Int
+    public let hasBias: Bool
+
+    private var weight: UnsafeMutablePointer<Float>!
+    private var weightGradient: UnsafeMutablePointer<Float>!
+
+    public init(_ inFeatures: Int, _ outFeatures: Int, bias: Bool = true) {
+        self.inFeatures = inFeatures
+        self.outFeatures = outFeatures
+        self.hasBias = bias
+        inputShape = Shape(channels: inFeatures)
+        outputShape = Shape(channels: outFeatures)
+    }
+
+    public var parameterCount: Int { outFeatures * inFeatures + (hasBias ? outFeatures : 0) }
+    public var parameterTensors: [ParameterTensor] {
+        var tensors = [ParameterTensor(name: "weight", role: .weight, offset: 0,
+                                       count: outFeatures * inFeatures, fanIn: inFeatures)]
+        if hasBias {
+            tensors.append(ParameterTensor(name: "bias", role: .bias, offset: outFeatures * inFeatures,
+                                           count: outFeatures, fanIn: inFeatures))
+        }
+        return tensors
+    }
+    public var summary: String { "Linear(\(inFeatures)→\(outFeatures)\(hasBias ? "" : ", no bias"))" }
+    public var forwardMultiplyAddsPerSample: Int { inFeatures * outFeatures }
+
+    public func bind(parameters: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>,
+                     state: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>) {
+        weight = parameters
+        weightGradient = gradients
+    }
+
+    private var bias: UnsafeMutablePointer<Float> { weight + outFeatures * inFeatures }
+    private var biasGradient: UnsafeMutablePointer<Float> { weightGradient + outFeatures * inFeatures }
+
+    public func forward(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, batch: Int, training: Bool) {
+        sgemm(m: outFeatures, n: batch, k: inFeatures, a: weight, b: input, c: output)
+        guard hasBias else { return }
+        for o in 0..<outFeatures {
+            let row = output + o * batch
+            let b = bias[o]
+            for n in 0..<batch { row[n] += b }
+        }
+    }
+
+    public func backward(input: UnsafePointer<Float>, output: UnsafePointer<Float>,
+                         outputGradient: UnsafePointer<Float>, inputGradient: UnsafeMutablePointer<Float>?,
+                         batch: Int, accumulateParameterGradients: Bool) {
+        if accumulateParameterGradients {
+            // dW (out × in) += dY (out × N) · Xᵀ (N × in)
+            sgemm(transposeB: true, m: outFeatures, n: inFeatures, k: batch,
+                  a: outputGradient, b: input, beta: 1, c: weightGradient)
+            if hasBias {
+                for o in 0..<outFeatures {
+                    let row = outputGradient + o * batch
+                    var sum: Float = 0
+                    for n in 0..<batch { sum += row[n] }
+                    biasGradient[o] += sum
+                }
+            }
+        }
+        if let inputGradient {
+            // dX (in × N) = Wᵀ (in × out) · dY (out × N)
+            sgemm(transposeA: true, m: inFeatures, n: batch, k: outFeatures,
+                  a: weight, b: outputGradient, c: inputGradient)
+        }
+    }
+}

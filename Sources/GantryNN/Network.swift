@@ -1,0 +1,142 @@
+/// A chain of layers trained as one unit, built for a fixed batch size.
+///
+/// All parameters live in one contiguous buffer (`parameters`) and all gradients in another
+/// with the same layout (`gradients`), so one allreduce covers the whole network and an
+/// optimiser step is one pass over flat memory. Non-trainable state (BatchNorm running
+/// statistics) lives in a third buffer (`state`). Activations, backward scratch and the
+/// layers' shared workspace are allocated here, once: forward and backward never allocate.
+public final class Network {
+    public let name: String
+    public let layers: [Layer]
+    public let batchSize: Int
+    public let parameters: FloatBuffer
+    public let gradients: FloatBuffer
+    public let state: FloatBuffer
+    /// Where each layer's parameters start in `parameters` (and its gradients in `gradients`).
+    public let parameterOffsets: [Int]
+    public let stateOffsets: [Int]
+
+    private let activations: [FloatBuffer]      // output of layer i
+    private let backwardScratch: [FloatBuffer]  // two buffers, ping-ponged through backward
+    private let workspace: FloatBuffer
+    private var lastInput: UnsafePointer<Float>?
+
+    public var inputShape: Shape { layers.first!.inputShape }
+    public var outputShape: Shape { layers.last!.outputShape }
+
+    public init(name: String, layers: [Layer], batchSize: Int) {
+        precondition(!layers.isEmpty, "a network needs at least one layer")
+        precondition(batchSize > 0, "batch size must be positive")
+        for (previous, next) in zip(layers, layers.dropFirst()) {
+            precondition(previous.outputShape == next.inputShape,
+                         "\(name): \(previous.summary) gives \(previous.outputShape) but \(next.summary) takes \(next.inputShape)")
+        }
+        self.name = name
+        self.layers = layers
+        self.batchSize = batchSize
+
+        var parameterOffsets: [Int] = [], stateOffsets: [Int] = []
+        var parameterTotal = 0, stateTotal = 0
+        for layer in layers {
+            parameterOffsets.append(parameterTotal)
+            stateOffsets.append(stateTotal)
+            parameterTotal += layer.parameterCount
+            stateTotal += layer.stateCount
+        }
+        self.parameterOffsets = parameterOffsets
+        self.stateOffsets = stateOffsets
+        parameters = FloatBuffer(count: parameterTotal)
+        gradients = FloatBuffer(count: parameterTotal)
+        state = FloatBuffer(count: stateTotal)
+
+        activations = layers.map { FloatBuffer(count: $0.outputShape.count * batchSize) }
+        let largestActivation = layers.map { max($0.inputShape.count, $0.outputShape.count) }.max()! * batchSize
+        backwardScratch = [FloatBuffer(count: largestActivation), FloatBuffer(count: largestActivation)]
+        workspace = FloatBuffer(count: layers.map { $0.workspaceCount(batch: batchSize) }.max()!)
+
+        for (i, layer) in layers.enumerated() {
+            layer.bind(parameters: parameters.pointer + parameterOffsets[i],
+                       gradients: gradients.pointer + parameterOffsets[i],
+                       state: state.pointer + stateOffsets[i],
+                       workspace: workspace.pointer)
+            layer.resetState()
+        }
+    }
+
+    /// Every parameter block with its absolute range in the flat buffer, e.g. "3.weight".
+    public var parameterTensors: [(name: String, layer: Layer, range: Range<Int>, tensor: ParameterTensor)] {
+        layers.enumerated().flatMap { i, layer in
+            layer.parameterTensors.map { tensor in
+                let start = parameterOffsets[i] + tensor.offset
+                return (name: "\(i).\(tensor.name)", layer: layer, range: start..<(start + tensor.count), tensor: tensor)
+            }
+        }
+    }
+
+    /// Floats of scratch memory held by this network (activations, backward, workspace).
+    public var activationMemoryFloats: Int {
+        activations.reduce(0) { $0 + $1.count } + backwardScratch.reduce(0) { $0 + $1.count } + workspace.count
+    }
+
+    /// Multiply-adds of one forward pass for one sample.
+    public var forwardMultiplyAddsPerSample: Int { layers.reduce(0) { $0 + $1.forwardMultiplyAddsPerSample } }
+
+    /// Runs all layers on `input` (`inputShape`, batchSize, channel-major) and returns the
+    /// output, valid until the next forward. `input` must stay alive until `backward`.
+    @discardableResult
+    public func forward(_ input: UnsafePointer<Float>, training: Bool) -> UnsafePointer<Float> {
+        lastInput = input
+        var current = input
+        for (i, layer) in layers.enumerated() {
+            layer.forward(input: current, output: activations[i].pointer, batch: batchSize, training: training)
+            current = UnsafePointer(activations[i].pointer)
+        }
+        return current
+    }
+
+    /// The output of the latest forward pass.
+    public var output: UnsafePointer<Float> { UnsafePointer(activations.last!.pointer) }
+
+    /// Backpropagates `outputGradient` through the latest forward pass. Adds parameter
+    /// gradients into `gradients` when `accumulateParameterGradients` (call `zeroGradients`
+    /// first to start afresh), and returns dL/d(input) when `needInputGradient`, valid until
+    /// the next backward.
+    @discardableResult
+    public func backward(_ outputGradient: UnsafePointer<Float>, accumulateParameterGradients: Bool,
+                         needInputGradient: Bool) -> UnsafePointer<Float>? {
+        guard let input = lastInput else { preconditionFailure("\(name): backward before forward") }
+        var gradient = outputGradient
+        for i in stride(from: layers.count - 1, through: 0, by: -1) {
+            let layerInput = i == 0 ? input : UnsafePointer(activations[i - 1].pointer)
+            let wantInputGradient = i > 0 || needInputGradient
+            if !wantInputGradient && !accumulateParameterGradients { break }
+            let target = wantInputGradient ? backwardScratch[i % 2].pointer : nil
+            layers[i].backward(input: layerInput, output: UnsafePointer(activations[i].pointer),
+                               outputGradient: gradient, inputGradient: target,
+                               batch: batchSize, accumulateParameterGradients: accumulateParameterGradients)
+            if let target { gradient = UnsafePointer(target) }
+        }
+        return needInputGradient ? gradient : nil
+    }
+
+    public func zeroGradients() { gradients.zero() }
+
+    public func resetState() { for layer in layers { layer.resetState() } }
+
+    /// Copies parameters and state from a network of the same architecture (any batch size).
+    public func copyWeights(from other: Network) {
+        precondition(other.parameters.count == parameters.count && other.state.count == state.count,
+                     "copyWeights: \(other.name) and \(name) have different architectures")
+        parameters.copy(from: other.parameters.pointer)
+        state.copy(from: other.state.pointer)
+    }
+
+    /// A printable table of layers, shapes and parameter counts.
+    public var description: String {
+        var lines = ["\(name): \(parameters.count) parameters"]
+        for (i, layer) in layers.enumerated() {
+            lines.append("  \(i): \(layer.summary)  \(layer.inputShape) → \(layer.outputShape)  params \(layer.parameterCount)")
+        }
+        return lines.joined(separator: "\n")
+    }
+}

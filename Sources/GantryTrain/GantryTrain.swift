@@ -1,0 +1,1 @@
+// The trainer: phases, logging, checkpoints, sample grids, metrics.
