@@ -1,0 +1,116 @@
+// The dataset abstraction the trainer sees: a finite, indexable set of samples that
+// can be written straight into the trainer's channel-major batch buffer.
+
+/// The shape of one sample: channels × height × width (a 2-D point is 2 × 1 × 1).
+/// GantryData has its own type so it does not depend on GantryNN.
+public struct SampleShape: Equatable, Sendable, CustomStringConvertible {
+    public var channels: Int
+    public var height: Int
+    public var width: Int
+
+    public init(channels: Int, height: Int = 1, width: Int = 1) {
+        self.channels = channels
+        self.height = height
+        self.width = width
+    }
+
+    /// Floats in one channel plane of one sample.
+    public var spatial: Int { height * width }
+    /// Floats in one sample.
+    public var count: Int { channels * height * width }
+    public var description: String { "\(channels)x\(height)x\(width)" }
+}
+
+/// A finite set of samples, addressed by index.
+///
+/// `write` must be a pure function of the index (no hidden cursor), so that any rank can
+/// produce any sample of a global batch and get the same floats as every other rank would.
+public protocol Dataset {
+    var name: String { get }
+    var count: Int { get }
+    var shape: SampleShape { get }
+    /// Writes sample `index`: channel c's height × width plane (row-major) starts at
+    /// `destination + c * channelStride`. Images are scaled to [-1, 1].
+    func write(sample index: Int, into destination: UnsafeMutablePointer<Float>, channelStride: Int)
+}
+
+extension Dataset {
+    public var channels: Int { shape.channels }
+    public var height: Int { shape.height }
+    public var width: Int { shape.width }
+
+    /// Writes the samples `indices` as a channel-major (C, n, H, W) batch: sample j's
+    /// channel c starts at (c·n + j)·H·W, the layout of GantryNN's activations.
+    public func writeBatch(indices: some Collection<Int>, into destination: UnsafeMutablePointer<Float>) {
+        let plane = shape.spatial
+        let channelStride = indices.count * plane
+        for (j, index) in indices.enumerated() {
+            write(sample: index, into: destination + j * plane, channelStride: channelStride)
+        }
+    }
+}
+
+/// Everything that can go wrong choosing, opening or sampling a dataset. Each case
+/// prints as one sentence naming the file (or spec) and the problem.
+public enum DatasetError: Error, CustomStringConvertible, Equatable {
+    case unknownDataset(spec: String, valid: [String])
+    case missingFile(path: String)
+    case noFileInDirectory(directory: String, tried: [String])
+    case unreadable(path: String, reason: String)
+    case wrongMagic(path: String, found: UInt32, expected: UInt32)
+    case truncated(path: String, expectedBytes: Int, foundBytes: Int)
+    case noImages(path: String)
+    case invalidHeader(path: String, reason: String)
+    case gzipCorrupt(path: String, reason: String)
+    case batchLargerThanDataset(datasetCount: Int, globalBatch: Int)
+
+    public var description: String {
+        switch self {
+        case let .unknownDataset(spec, valid):
+            return "Unknown dataset '\(spec)'; valid datasets are: \(valid.joined(separator: ", "))."
+        case let .missingFile(path):
+            return "Dataset file '\(path)' does not exist."
+        case let .noFileInDirectory(directory, tried):
+            return "No IDX image file in directory '\(directory)'; tried \(tried.joined(separator: ", "))."
+        case let .unreadable(path, reason):
+            return "Dataset file '\(path)' is not readable: \(reason)."
+        case let .wrongMagic(path, found, expected):
+            return "Dataset file '\(path)' has wrong magic number \(hex(found)) (expected \(hex(expected)), "
+                + "an IDX file of unsigned-byte images)."
+        case let .truncated(path, expectedBytes, foundBytes):
+            return "Dataset file '\(path)' is truncated: expected \(expectedBytes) bytes, found \(foundBytes)."
+        case let .noImages(path):
+            return "Dataset file '\(path)' contains zero images."
+        case let .invalidHeader(path, reason):
+            return "Dataset file '\(path)' has an invalid header: \(reason)."
+        case let .gzipCorrupt(path, reason):
+            return "Dataset file '\(path)' is a corrupt gzip stream: \(reason)."
+        case let .batchLargerThanDataset(datasetCount, globalBatch):
+            return "The global batch (\(globalBatch)) must be positive and at most the dataset size (\(datasetCount))."
+        }
+    }
+}
+
+private func hex(_ value: UInt32) -> String {
+    let digits = String(value, radix: 16)
+    return "0x" + String(repeating: "0", count: max(0, 8 - digits.count)) + digits
+}
+
+/// The dataset names `makeDataset` accepts.
+public let datasetNames = ["ring8", "grid25", "glyphs", "idx:PATH"]
+
+/// Builds a dataset from its command-line spec: "ring8", "grid25", "glyphs" or "idx:PATH"
+/// (an IDX image file, raw or gzip, or a directory holding train-images-idx3-ubyte[.gz]).
+/// `seed` drives the synthetic datasets; the IDX reader ignores it.
+public func makeDataset(_ spec: String, seed: UInt64) throws -> any Dataset {
+    switch spec {
+    case "ring8": return Mixture2D.ring8(seed: seed)
+    case "grid25": return Mixture2D.grid25(seed: seed)
+    case "glyphs": return Glyphs(seed: seed)
+    default:
+        if spec.hasPrefix("idx:"), spec.count > 4 {
+            return try IDXImages(path: String(spec.dropFirst(4)))
+        }
+        throw DatasetError.unknownDataset(spec: spec, valid: datasetNames)
+    }
+}

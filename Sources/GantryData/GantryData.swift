@@ -1,1 +1,0 @@
-// Datasets, the global sampler and the counter-based random generator.

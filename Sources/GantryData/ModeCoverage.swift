@@ -1,0 +1,69 @@
+// Mode coverage for the 2-D mixtures, as in the Unrolled-GAN / VEEGAN papers: a
+// generated point is "high quality" (HQ) when it lies within 3 std of its nearest
+// mode's centre; a mode is covered when at least one HQ point falls on it.
+
+/// How well a set of generated 2-D points covers a mixture's modes.
+public struct ModeCoverage: Equatable, CustomStringConvertible {
+    /// Modes in the mixture.
+    public var modes: Int
+    /// Modes holding at least one HQ sample.
+    public var modesCovered: Int
+    /// Modes holding HQ samples amounting to at least 1% of all samples (a stricter count:
+    /// a handful of stray points does not make a mode "learned").
+    public var modesWithOnePercent: Int
+    /// Fraction of samples that are HQ, in [0, 1].
+    public var highQualityShare: Double
+    /// Samples evaluated.
+    public var samples: Int
+
+    public init(modes: Int, modesCovered: Int, modesWithOnePercent: Int, highQualityShare: Double, samples: Int) {
+        self.modes = modes
+        self.modesCovered = modesCovered
+        self.modesWithOnePercent = modesWithOnePercent
+        self.highQualityShare = highQualityShare
+        self.samples = samples
+    }
+
+    /// Evaluates `samples` against the mixture's modes and std.
+    public init(samples points: [(x: Float, y: Float)], mixture: Mixture2D) {
+        self.init(count: points.count, mixture: mixture) { points[$0] }
+    }
+
+    /// Evaluates a channel-major (2, count) batch — x's in [0, count), y's in [count, 2·count) —
+    /// as the generator writes it.
+    public init(channelMajor batch: UnsafePointer<Float>, count: Int, mixture: Mixture2D) {
+        self.init(count: count, mixture: mixture) { (x: batch[$0], y: batch[count + $0]) }
+    }
+
+    private init(count: Int, mixture: Mixture2D, point: (Int) -> (x: Float, y: Float)) {
+        let radius = 3 * mixture.std
+        var hqPerMode = [Int](repeating: 0, count: mixture.modes.count)
+        var hq = 0
+        for i in 0..<count {
+            let p = point(i)
+            var nearest = 0
+            var nearestDistance = Float.infinity
+            for (m, centre) in mixture.modes.enumerated() {
+                let dx = p.x - centre.x, dy = p.y - centre.y
+                let d = dx * dx + dy * dy
+                if d < nearestDistance { nearestDistance = d; nearest = m }
+            }
+            // NaN coordinates never compare below the radius, so they count as low quality.
+            if nearestDistance <= radius * radius {
+                hqPerMode[nearest] += 1
+                hq += 1
+            }
+        }
+        let onePercent = 0.01 * Double(count)
+        self.init(modes: mixture.modes.count,
+                  modesCovered: hqPerMode.filter { $0 >= 1 }.count,
+                  modesWithOnePercent: hqPerMode.filter { $0 >= 1 && Double($0) >= onePercent }.count,
+                  highQualityShare: count == 0 ? 0 : Double(hq) / Double(count),
+                  samples: count)
+    }
+
+    public var description: String {
+        let share = (highQualityShare * 1000).rounded() / 10
+        return "modes \(modesCovered)/\(modes) covered (\(modesWithOnePercent) with ≥1%), HQ \(share)% of \(samples)"
+    }
+}

@@ -1,0 +1,96 @@
+/// 2-D convolution (cross-correlation, as in PyTorch) with square kernels.
+///
+/// Weight stored `(Cout, Cin, k, k)` row-major, then the bias `(Cout)` when present.
+/// Output size per side: `(H + 2p − k) / s + 1`.
+///
+/// Forward is im2col over the whole batch and one GEMM: the weight viewed as a
+/// `Cout × Cin·k·k` matrix times the `Cin·k·k × N·Hout·Wout` column matrix is directly the
+/// channel-major `(Cout, N, Hout, Wout)` output. The column matrix lives in the network's
+/// shared workspace, so backward rebuilds it from the input rather than trusting it survived.
+public final class Conv2d: Layer {
+    public let inputShape: Shape
+    public let outputShape: Shape
+    public let inChannels: Int
+    public let outChannels: Int
+    public let kernel: Int
+    public let stride: Int
+    public let padding: Int
+    public let hasBias: Bool
+
+    /// Windows over the input.
+    private let geometry: WindowGeometry
+    private var weight: UnsafeMutablePointer<Float>!
+    private var weightGradient: UnsafeMutablePointer<Float>!
+    private var column: UnsafeMutablePointer<Float>!
+
+    public init(input: Shape, outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0, bias: Bool = true) {
+        WindowGeometry.validate("Conv2d", input: input, outChannels: outChannels,
+                                kernel: kernel, stride: stride, padding: padding)
+        precondition(input.height + 2 * padding >= kernel && input.width + 2 * padding >= kernel,
+                     "Conv2d: kernel \(kernel) is larger than the padded input \(input) (padding \(padding))")
+        geometry = WindowGeometry(channels: input.channels, height: input.height, width: input.width,
+                                  kernel: kernel, stride: stride, padding: padding)
+        inputShape = input
+        outputShape = Shape(channels: outChannels, height: geometry.outHeight, width: geometry.outWidth)
+        inChannels = input.channels
+        self.outChannels = outChannels
+        self.kernel = kernel
+        self.stride = stride
+        self.padding = padding
+        hasBias = bias
+    }
+
+    private var weightCount: Int { outChannels * geometry.columnRows }
+
+    public var parameterCount: Int { weightCount + (hasBias ? outChannels : 0) }
+    public var parameterTensors: [ParameterTensor] {
+        let fanIn = geometry.columnRows
+        var tensors = [ParameterTensor(name: "weight", role: .weight, offset: 0, count: weightCount, fanIn: fanIn)]
+        if hasBias {
+            tensors.append(ParameterTensor(name: "bias", role: .bias, offset: weightCount, count: outChannels, fanIn: fanIn))
+        }
+        return tensors
+    }
+    public func workspaceCount(batch: Int) -> Int { geometry.columnRows * geometry.columnCount(batch: batch) }
+    public var summary: String { "Conv2d(\(inChannels)→\(outChannels), k\(kernel), s\(stride), p\(padding)\(hasBias ? ", bias" : ""))" }
+    public var forwardMultiplyAddsPerSample: Int { outChannels * geometry.columnRows * outputShape.spatial }
+
+    public func bind(parameters: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>,
+                     state: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>) {
+        weight = parameters
+        weightGradient = gradients
+        column = workspace
+    }
+
+    public func forward(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, batch: Int, training: Bool) {
+        let columns = geometry.columnCount(batch: batch)
+        geometry.im2col(input, into: column, batch: batch)
+        // Y (Cout × N·Hout·Wout) = W (Cout × Cin·k·k) · col (Cin·k·k × N·Hout·Wout)
+        sgemm(m: outChannels, n: columns, k: geometry.columnRows, a: weight, b: column, c: output)
+        if hasBias { addChannelBias(weight + weightCount, to: output, channels: outChannels, count: columns) }
+    }
+
+    public func backward(input: UnsafePointer<Float>, output: UnsafePointer<Float>,
+                         outputGradient: UnsafePointer<Float>, inputGradient: UnsafeMutablePointer<Float>?,
+                         batch: Int, accumulateParameterGradients: Bool) {
+        let columns = geometry.columnCount(batch: batch)
+        if accumulateParameterGradients {
+            geometry.im2col(input, into: column, batch: batch)
+            // dW (Cout × Cin·k·k) += dY (Cout × N·Hout·Wout) · colᵀ
+            sgemm(transposeB: true, m: outChannels, n: geometry.columnRows, k: columns,
+                  a: outputGradient, b: column, beta: 1, c: weightGradient)
+            if hasBias {
+                accumulateChannelSums(outputGradient, into: weightGradient + weightCount,
+                                      channels: outChannels, count: columns)
+            }
+        }
+        if let inputGradient {
+            // dCol (Cin·k·k × N·Hout·Wout) = Wᵀ · dY, reusing the column buffer (col is no longer needed),
+            // then scattered back onto the pixels each column entry was gathered from.
+            sgemm(transposeA: true, m: geometry.columnRows, n: columns, k: outChannels,
+                  a: weight, b: outputGradient, c: column)
+            inputGradient.update(repeating: 0, count: inputShape.count * batch)
+            geometry.col2im(column, addingInto: inputGradient, batch: batch)
+        }
+    }
+}

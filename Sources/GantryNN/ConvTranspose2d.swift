@@ -1,0 +1,105 @@
+/// 2-D transposed convolution with PyTorch semantics: the adjoint (gradient) of a Conv2d
+/// with the same kernel, stride and padding, plus an optional bias.
+///
+/// Weight stored `(Cin, Cout, k, k)` row-major like PyTorch, then the bias `(Cout)` when
+/// present. Output size per side: `(H − 1)·s − 2p + k`.
+///
+/// Forward: col (`Cout·k·k × N·Hin·Win`) = Wᵀ · X with X the channel-major input viewed as
+/// `Cin × N·Hin·Win`, then col2im scatters the columns into the output. The output's window
+/// positions are exactly the input pixels, so the shared Conv2d geometry taken over the
+/// output describes this layer too. Backward mirrors Conv2d's forward: dCol = im2col(dY).
+public final class ConvTranspose2d: Layer {
+    public let inputShape: Shape
+    public let outputShape: Shape
+    public let inChannels: Int
+    public let outChannels: Int
+    public let kernel: Int
+    public let stride: Int
+    public let padding: Int
+    public let hasBias: Bool
+
+    /// Windows over the output; its window positions are the input pixels.
+    private let geometry: WindowGeometry
+    private var weight: UnsafeMutablePointer<Float>!
+    private var weightGradient: UnsafeMutablePointer<Float>!
+    private var column: UnsafeMutablePointer<Float>!
+
+    public init(input: Shape, outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0, bias: Bool = true) {
+        WindowGeometry.validate("ConvTranspose2d", input: input, outChannels: outChannels,
+                                kernel: kernel, stride: stride, padding: padding)
+        let outHeight = (input.height - 1) * stride - 2 * padding + kernel
+        let outWidth = (input.width - 1) * stride - 2 * padding + kernel
+        precondition(outHeight > 0 && outWidth > 0,
+                     "ConvTranspose2d: padding \(padding) leaves no output for input \(input) (k\(kernel), s\(stride))")
+        geometry = WindowGeometry(channels: outChannels, height: outHeight, width: outWidth,
+                                  kernel: kernel, stride: stride, padding: padding)
+        assert(geometry.outHeight == input.height && geometry.outWidth == input.width)
+        inputShape = input
+        outputShape = Shape(channels: outChannels, height: outHeight, width: outWidth)
+        inChannels = input.channels
+        self.outChannels = outChannels
+        self.kernel = kernel
+        self.stride = stride
+        self.padding = padding
+        hasBias = bias
+    }
+
+    private var weightCount: Int { inChannels * geometry.columnRows }
+
+    public var parameterCount: Int { weightCount + (hasBias ? outChannels : 0) }
+    /// The fan-in recorded for initialisation is `Cout·k·k` (PyTorch's choice for transposed
+    /// convolutions, from the weight's second dimension), not the number of inputs that
+    /// actually reach one output pixel, which varies with its position.
+    public var parameterTensors: [ParameterTensor] {
+        let fanIn = geometry.columnRows
+        var tensors = [ParameterTensor(name: "weight", role: .weight, offset: 0, count: weightCount, fanIn: fanIn)]
+        if hasBias {
+            tensors.append(ParameterTensor(name: "bias", role: .bias, offset: weightCount, count: outChannels, fanIn: fanIn))
+        }
+        return tensors
+    }
+    public func workspaceCount(batch: Int) -> Int { geometry.columnRows * geometry.columnCount(batch: batch) }
+    public var summary: String {
+        "ConvTranspose2d(\(inChannels)→\(outChannels), k\(kernel), s\(stride), p\(padding)\(hasBias ? ", bias" : ""))"
+    }
+    public var forwardMultiplyAddsPerSample: Int { inChannels * geometry.columnRows * inputShape.spatial }
+
+    public func bind(parameters: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>,
+                     state: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>) {
+        weight = parameters
+        weightGradient = gradients
+        column = workspace
+    }
+
+    public func forward(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, batch: Int, training: Bool) {
+        let columns = geometry.columnCount(batch: batch)   // N·Hin·Win
+        // col (Cout·k·k × N·Hin·Win) = Wᵀ (Cout·k·k × Cin) · X (Cin × N·Hin·Win)
+        sgemm(transposeA: true, m: geometry.columnRows, n: columns, k: inChannels, a: weight, b: input, c: column)
+        let outputCount = outputShape.spatial * batch
+        output.update(repeating: 0, count: outChannels * outputCount)
+        geometry.col2im(column, addingInto: output, batch: batch)
+        if hasBias { addChannelBias(weight + weightCount, to: output, channels: outChannels, count: outputCount) }
+    }
+
+    public func backward(input: UnsafePointer<Float>, output: UnsafePointer<Float>,
+                         outputGradient: UnsafePointer<Float>, inputGradient: UnsafeMutablePointer<Float>?,
+                         batch: Int, accumulateParameterGradients: Bool) {
+        guard accumulateParameterGradients || inputGradient != nil else { return }
+        let columns = geometry.columnCount(batch: batch)
+        // dCol (Cout·k·k × N·Hin·Win): the output gradient gathered back onto the input pixels.
+        geometry.im2col(outputGradient, into: column, batch: batch)
+        if let inputGradient {
+            // dX (Cin × N·Hin·Win) = W (Cin × Cout·k·k) · dCol
+            sgemm(m: inChannels, n: columns, k: geometry.columnRows, a: weight, b: column, c: inputGradient)
+        }
+        if accumulateParameterGradients {
+            // dW (Cin × Cout·k·k) += X (Cin × N·Hin·Win) · dColᵀ
+            sgemm(transposeB: true, m: inChannels, n: geometry.columnRows, k: columns,
+                  a: input, b: column, beta: 1, c: weightGradient)
+            if hasBias {
+                accumulateChannelSums(outputGradient, into: weightGradient + weightCount,
+                                      channels: outChannels, count: outputShape.spatial * batch)
+            }
+        }
+    }
+}

@@ -1,0 +1,155 @@
+/// The sliding-window geometry of a 2-D convolution over a channel-major image batch
+/// `(C, N, H, W)`: `kernel × kernel` windows, `stride` apart, over the image zero-padded by
+/// `padding` on every side, giving `outHeight × outWidth` window positions per sample.
+///
+/// The column matrix has one row per kernel tap `(c, ki, kj)` and one column per window
+/// position `(n, oh, ow)`, both row-major, so it is `columnRows × columnCount(batch:)`.
+/// Putting the batch inside the columns makes a convolution over the whole batch one GEMM
+/// whose `(Cout, N·Hout·Wout)` result is already the channel-major output.
+///
+/// `im2col` gathers an image into columns and `col2im` scatter-adds columns back into an
+/// image: they are adjoint, which is why Conv2d (im2col forward, col2im backward) and
+/// ConvTranspose2d (col2im forward, im2col backward) share them. For ConvTranspose2d the
+/// "image" is its output, whose window positions are exactly its input pixels.
+struct WindowGeometry {
+    let channels: Int
+    let height: Int
+    let width: Int
+    let kernel: Int
+    let stride: Int
+    let padding: Int
+    let outHeight: Int
+    let outWidth: Int
+    /// Per kernel row `ki`: the window rows `oh` whose tap row `oh·stride + ki − padding` lies
+    /// inside the image; `insideColumns` likewise per kernel column. Computed once here so the
+    /// traversal does no divisions.
+    private let insideRows: [Range<Int>]
+    private let insideColumns: [Range<Int>]
+
+    init(channels: Int, height: Int, width: Int, kernel: Int, stride: Int, padding: Int) {
+        self.channels = channels
+        self.height = height
+        self.width = width
+        self.kernel = kernel
+        self.stride = stride
+        self.padding = padding
+        outHeight = (height + 2 * padding - kernel) / stride + 1
+        outWidth = (width + 2 * padding - kernel) / stride + 1
+        insideRows = (0..<kernel).map { [outHeight] ki in
+            Self.insidePositions(tapOffset: ki - padding, size: height, positions: outHeight, stride: stride)
+        }
+        insideColumns = (0..<kernel).map { [outWidth] kj in
+            Self.insidePositions(tapOffset: kj - padding, size: width, positions: outWidth, stride: stride)
+        }
+    }
+
+    /// Checks the arguments common to both convolution layers.
+    static func validate(_ layer: String, input: Shape, outChannels: Int, kernel: Int, stride: Int, padding: Int) {
+        precondition(input.channels > 0 && outChannels > 0,
+                     "\(layer): channel counts must be positive (got \(input.channels)→\(outChannels))")
+        precondition(kernel > 0, "\(layer): kernel must be positive (got \(kernel))")
+        precondition(stride > 0, "\(layer): stride must be positive (got \(stride))")
+        precondition(padding >= 0, "\(layer): padding must be non-negative (got \(padding))")
+    }
+
+    /// Rows of the column matrix: one per kernel tap.
+    var columnRows: Int { channels * kernel * kernel }
+
+    /// Columns of the column matrix: one per window position of every sample.
+    func columnCount(batch: Int) -> Int { batch * outHeight * outWidth }
+
+    /// Copies `image` (channels, batch, height, width) into `column`; taps in the padding read zero.
+    func im2col(_ image: UnsafePointer<Float>, into column: UnsafeMutablePointer<Float>, batch: Int) {
+        column.update(repeating: 0, count: columnRows * columnCount(batch: batch))
+        forEachRun(batch: batch) { columnStart, imageStart, length, imageStride in
+            for t in 0..<length { column[columnStart + t] = image[imageStart + t * imageStride] }
+        }
+    }
+
+    /// Adds every entry of `column` into the image pixel it was gathered from (entries for
+    /// taps in the padding are dropped). Does not zero `image` first.
+    func col2im(_ column: UnsafePointer<Float>, addingInto image: UnsafeMutablePointer<Float>, batch: Int) {
+        forEachRun(batch: batch) { columnStart, imageStart, length, imageStride in
+            for t in 0..<length { image[imageStart + t * imageStride] += column[columnStart + t] }
+        }
+    }
+
+    /// The traversal shared by im2col and col2im. Calls `body(columnStart, imageStart, length,
+    /// imageStride)` for every run of `length` consecutive column-matrix entries, starting at
+    /// `columnStart`, whose taps land inside the image at `imageStart, imageStart + imageStride, …`.
+    /// Taps in the padding are skipped; the in-image ranges are worked out up front so the
+    /// innermost loop has no bounds tests.
+    ///
+    /// Runs normally follow one output row (image stride = convolution stride). Samples are
+    /// visited one at a time so each image plane stays in cache across all k² taps.
+    @inline(__always)
+    private func forEachRun(batch: Int,
+                            _ body: (_ columnStart: Int, _ imageStart: Int, _ length: Int, _ imageStride: Int) -> Void) {
+        let positions = outHeight * outWidth
+        let columns = batch * positions
+        let plane = height * width
+        if positions == 1 {
+            // One window per sample (D's head, whose kernel covers the image, or G's first
+            // transposed convolution from 1×1 noise): rows would be single entries, so run
+            // along the batch instead, where the column matrix is contiguous.
+            for c in 0..<channels {
+                for ki in 0..<kernel where !insideRows[ki].isEmpty {
+                    for kj in 0..<kernel where !insideColumns[kj].isEmpty {
+                        let imageStart = c * batch * plane + (ki - padding) * width + (kj - padding)
+                        body(((c * kernel + ki) * kernel + kj) * batch, imageStart, batch, plane)
+                    }
+                }
+            }
+            return
+        }
+        for c in 0..<channels {
+            for n in 0..<batch {
+                let imagePlane = (c * batch + n) * plane
+                for ki in 0..<kernel {
+                    let rows = insideRows[ki]
+                    for kj in 0..<kernel {
+                        let cols = insideColumns[kj]
+                        guard !cols.isEmpty else { continue }
+                        let columnSample = ((c * kernel + ki) * kernel + kj) * columns + n * positions
+                        for oh in rows {
+                            let ih = oh * stride + ki - padding
+                            let iw = cols.lowerBound * stride + kj - padding
+                            body(columnSample + oh * outWidth + cols.lowerBound, imagePlane + ih * width + iw,
+                                 cols.count, stride)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The window positions `o` in `0..<positions` whose tap `o·stride + tapOffset` lies in `0..<size`.
+    private static func insidePositions(tapOffset: Int, size: Int, positions: Int, stride: Int) -> Range<Int> {
+        let lower = tapOffset >= 0 ? 0 : (-tapOffset + stride - 1) / stride
+        let upper = size - 1 - tapOffset >= 0 ? min(positions, (size - 1 - tapOffset) / stride + 1) : 0
+        return lower..<max(lower, upper)
+    }
+}
+
+// MARK: - Per-channel bias, shared by Conv2d and ConvTranspose2d
+
+/// Adds `bias[c]` to the `count` contiguous values of channel `c` (channel-major layout: `count = N·H·W`).
+func addChannelBias(_ bias: UnsafePointer<Float>, to values: UnsafeMutablePointer<Float>, channels: Int, count: Int) {
+    for c in 0..<channels {
+        let row = values + c * count
+        let b = bias[c]
+        for i in 0..<count { row[i] += b }
+    }
+}
+
+/// Adds the sum of channel `c`'s `count` contiguous values to `sums[c]`: the bias gradient
+/// from the output gradient. Summed in Double because `count` spans the whole batch.
+func accumulateChannelSums(_ values: UnsafePointer<Float>, into sums: UnsafeMutablePointer<Float>,
+                           channels: Int, count: Int) {
+    for c in 0..<channels {
+        let row = values + c * count
+        var sum = 0.0
+        for i in 0..<count { sum += Double(row[i]) }
+        sums[c] += Float(sum)
+    }
+}

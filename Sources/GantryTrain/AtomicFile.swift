@@ -1,0 +1,111 @@
+import Glibc
+
+/// Writes files so that a reader only ever sees the old complete file or the new complete
+/// one: the bytes go to a temporary file in the same directory, which is flushed to disk
+/// (fsync) and renamed over the final name; the directory is fsynced so the rename survives
+/// a crash. On any failure the temporary file is removed and the final name is untouched.
+public enum AtomicFile {
+    public static func write(_ bytes: [UInt8], to path: String) throws {
+        let directory = parentDirectory(of: path)
+        let temporary = "\(directory)/.\(baseName(of: path)).tmp-\(getpid())"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw systemError("cannot create \(temporary)") }
+        var written = 0
+        let failure: GantryError? = bytes.withUnsafeBytes { raw in
+            while written < raw.count {
+                let n = Glibc.write(fd, raw.baseAddress! + written, raw.count - written)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    return systemError("cannot write \(path)")
+                }
+                written += n
+            }
+            return fsync(fd) == 0 ? nil : systemError("cannot flush \(path) to disk")
+        }
+        if close(fd) != 0 && failure == nil {
+            unlink(temporary)
+            throw systemError("cannot close \(path)")
+        }
+        if let failure {
+            unlink(temporary)
+            throw failure
+        }
+        guard rename(temporary, path) == 0 else {
+            let error = systemError("cannot rename \(temporary) to \(path)")
+            unlink(temporary)
+            throw error
+        }
+        let directoryFD = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if directoryFD >= 0 {
+            fsync(directoryFD)
+            close(directoryFD)
+        }
+    }
+
+    public static func read(_ path: String) throws -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw systemError("cannot open \(path)") }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw systemError("cannot stat \(path)") }
+        var bytes = [UInt8](repeating: 0, count: Int(info.st_size))
+        var done = 0
+        try bytes.withUnsafeMutableBytes { raw in
+            while done < raw.count {
+                let n = Glibc.read(fd, raw.baseAddress! + done, raw.count - done)
+                if n < 0 && errno == EINTR { continue }
+                guard n > 0 else { throw systemError("cannot read \(path)") }
+                done += n
+            }
+        }
+        return bytes
+    }
+
+    static func parentDirectory(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
+    }
+
+    static func baseName(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return path }
+        return String(path[path.index(after: slash)...])
+    }
+}
+
+/// A GantryError from the current errno: "cannot write x: No space left on device".
+func systemError(_ what: String) -> GantryError {
+    GantryError("\(what): \(String(cString: strerror(errno)))")
+}
+
+/// Creates a directory and its parents (like mkdir -p); throws naming the path on failure.
+func makeDirectories(_ path: String) throws {
+    var current = path.hasPrefix("/") ? "" : "."
+    for component in path.split(separator: "/") {
+        current += "/\(component)"
+        if mkdir(current, 0o755) != 0 && errno != EEXIST {
+            throw systemError("cannot create directory \(current)")
+        }
+    }
+    guard access(path, W_OK) == 0 else { throw systemError("cannot write to directory \(path)") }
+}
+
+func fileExists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+
+func isDirectory(_ path: String) -> Bool {
+    var info = stat()
+    return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
+}
+
+/// Names in a directory (without "." and ".."), sorted.
+func directoryEntries(_ path: String) -> [String] {
+    guard let dir = opendir(path) else { return [] }
+    defer { closedir(dir) }
+    var names: [String] = []
+    while let entry = readdir(dir) {
+        let name = withUnsafePointer(to: entry.pointee.d_name) {
+            $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+        }
+        if name != "." && name != ".." { names.append(name) }
+    }
+    return names.sorted()
+}

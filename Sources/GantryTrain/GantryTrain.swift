@@ -1,1 +1,0 @@
-// The trainer: phases, logging, checkpoints, sample grids, metrics.

@@ -1,0 +1,139 @@
+import GantryNN
+import GantryData
+
+/// The model zoo: a generator G and a discriminator D per model, built for a batch size.
+///
+/// - `mlp`: for 2-D data. G: z(2) → 128 → 128 → 2 with ReLU. D: 2 → 128 → 128 → 1 with LeakyReLU(0.2).
+/// - `dcgan28`: 1×28×28, the reference model of DESIGN.md (spatial 1→4→7→14→28 and back).
+/// - `dcgan32`: 3×32×32, the same pattern with one more doubling (1→4→8→16→32).
+public enum ModelKind: String, CaseIterable, Codable {
+    case mlp, dcgan28, dcgan32
+
+    /// Length of the noise vector z.
+    public var noiseDimension: Int {
+        switch self {
+        case .mlp: return 2
+        case .dcgan28, .dcgan32: return 100
+        }
+    }
+
+    /// The shape of one real or generated sample.
+    public var sampleShape: Shape {
+        switch self {
+        case .mlp: return Shape(channels: 2)
+        case .dcgan28: return Shape(channels: 1, height: 28, width: 28)
+        case .dcgan32: return Shape(channels: 3, height: 32, width: 32)
+        }
+    }
+
+    public static var names: String { allCases.map(\.rawValue).joined(separator: ", ") }
+
+    public func makeGenerator(batch: Int) -> Network {
+        Network(name: "G", layers: generatorLayers(), batchSize: batch)
+    }
+
+    public func makeDiscriminator(batch: Int) -> Network {
+        Network(name: "D", layers: discriminatorLayers(), batchSize: batch)
+    }
+
+    private func generatorLayers() -> [Layer] {
+        switch self {
+        case .mlp:
+            return [Linear(2, 128), ReLU(Shape(channels: 128)),
+                    Linear(128, 128), ReLU(Shape(channels: 128)),
+                    Linear(128, 2)]
+        case .dcgan28:
+            // 1 → 4 → 7 → 14 → 28
+            return ConvStack.generator(noise: 100, channels: [256, 128, 64], output: 1,
+                                       kernels: [4, 3, 4, 4])
+        case .dcgan32:
+            // 1 → 4 → 8 → 16 → 32
+            return ConvStack.generator(noise: 100, channels: [256, 128, 64], output: 3,
+                                       kernels: [4, 4, 4, 4])
+        }
+    }
+
+    private func discriminatorLayers() -> [Layer] {
+        switch self {
+        case .mlp:
+            return [Linear(2, 128), LeakyReLU(Shape(channels: 128), slope: 0.2),
+                    Linear(128, 128), LeakyReLU(Shape(channels: 128), slope: 0.2),
+                    Linear(128, 1)]
+        case .dcgan28:
+            // 28 → 14 → 7 → 4 → 1
+            return ConvStack.discriminator(input: sampleShape, channels: [64, 128, 256], kernels: [4, 4, 3, 4])
+        case .dcgan32:
+            // 32 → 16 → 8 → 4 → 1
+            return ConvStack.discriminator(input: sampleShape, channels: [64, 128, 256], kernels: [4, 4, 4, 4])
+        }
+    }
+
+    /// Initial parameters, deterministic from the seed. DCGAN models use the DCGAN paper's
+    /// N(0, 0.02) weights, N(1, 0.02) BatchNorm scales and zero shifts; `mlp` uses PyTorch's
+    /// default for Linear, U(±1/√fan_in) for weights and biases.
+    /// `substream` keeps G's and D's draws apart.
+    public func initialize(_ network: Network, seed: UInt64, substream: UInt64) {
+        var random = SequentialRandom(seed: seed, stream: CounterRandom.Stream.weights, substream: substream)
+        network.resetState()
+        for entry in network.parameterTensors {
+            let values = network.parameters.pointer + entry.range.lowerBound
+            for i in 0..<entry.range.count {
+                switch (self, entry.tensor.role) {
+                case (.mlp, .weight), (.mlp, .bias):
+                    let bound = 1 / Float(entry.tensor.fanIn).squareRoot()
+                    values[i] = (2 * random.uniform() - 1) * bound
+                case (_, .weight):
+                    values[i] = 0.02 * random.normal()
+                case (_, .scale):
+                    values[i] = 1 + 0.02 * random.normal()
+                case (_, .shift), (_, .bias):
+                    values[i] = 0
+                }
+            }
+        }
+    }
+}
+
+/// The DCGAN pattern: transposed convolutions that double the resolution for G,
+/// strided convolutions that halve it for D, BatchNorm between. Like the PyTorch DCGAN example,
+/// no convolution has a bias: BatchNorm's shift makes one redundant, and the ends do without.
+enum ConvStack {
+    /// G: ConvT(noise→c0, k0, s1, p0) BN ReLU → ConvT(c_i→c_{i+1}, k, s2, p1) BN ReLU … → ConvT(→output) Tanh.
+    static func generator(noise: Int, channels: [Int], output: Int, kernels: [Int]) -> [Layer] {
+        var layers: [Layer] = []
+        var shape = Shape(channels: noise, height: 1, width: 1)
+        let widths = channels + [output]
+        for (i, outChannels) in widths.enumerated() {
+            let first = i == 0, last = i == widths.count - 1
+            let convolution = ConvTranspose2d(input: shape, outChannels: outChannels, kernel: kernels[i],
+                                              stride: first ? 1 : 2, padding: first ? 0 : 1, bias: false)
+            layers.append(convolution)
+            shape = convolution.outputShape
+            if last {
+                layers.append(Tanh(shape))
+            } else {
+                layers.append(BatchNorm(shape))
+                layers.append(ReLU(shape))
+            }
+        }
+        return layers
+    }
+
+    /// D: Conv(in→c0, k, s2, p1) LReLU → Conv(c_i→c_{i+1}, k, s2, p1) BN LReLU … → Conv(→1, k, s1, p0), a logit.
+    static func discriminator(input: Shape, channels: [Int], kernels: [Int]) -> [Layer] {
+        var layers: [Layer] = []
+        var shape = input
+        for (i, outChannels) in channels.enumerated() {
+            let convolution = Conv2d(input: shape, outChannels: outChannels, kernel: kernels[i],
+                                     stride: 2, padding: 1, bias: false)
+            layers.append(convolution)
+            shape = convolution.outputShape
+            if i > 0 { layers.append(BatchNorm(shape)) }
+            layers.append(LeakyReLU(shape, slope: 0.2))
+        }
+        let head = Conv2d(input: shape, outChannels: 1, kernel: kernels[channels.count], stride: 1, padding: 0, bias: false)
+        precondition(head.outputShape == Shape(channels: 1), "discriminator head must reduce to one logit, got \(head.outputShape)")
+        layers.append(head)
+        return layers
+    }
+}

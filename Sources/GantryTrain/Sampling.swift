@@ -1,0 +1,58 @@
+import GantryNN
+import GantryData
+
+/// What `gantry sample` and `gantry eval` need from a checkpoint: its generator, in
+/// evaluation mode (BatchNorm uses its running statistics).
+public struct TrainedGenerator {
+    public let checkpoint: Checkpoint
+    public let path: String
+    public let model: ModelKind
+
+    /// Loads `fileOrRunDirectory` (a run directory means its newest checkpoint).
+    public init(fileOrRunDirectory: String) throws {
+        path = try Checkpoint.resolve(fileOrRunDirectory)
+        checkpoint = try Checkpoint.load(path)
+        model = try checkpoint.modelKind()
+    }
+
+    /// `count` samples from noise drawn with `seed`, channel-major (C, count, H, W).
+    public func generate(count: Int, seed: UInt64) -> [Float] {
+        let network = model.makeGenerator(batch: count)
+        checkpoint.generator.restore(into: network)
+        let noise = fixedNoise(model: model, count: count, seed: seed)
+        let output = network.forward(noise.pointer, training: false)
+        return Array(UnsafeBufferPointer(start: output, count: model.sampleShape.count * count))
+    }
+
+    /// A grid of images, or for 2-D models a scatter plot over the training data.
+    public func picture(count: Int, seed: UInt64) throws -> PNGImage {
+        let samples = generate(count: count, seed: seed)
+        if model == .mlp {
+            let mixture = try trainingMixture()
+            let fake = (0..<count).map { (samples[$0], samples[count + $0]) }
+            return ScatterPlot.make(real: points(of: mixture, count: count), fake: fake, range: mixture.plotRange)
+        }
+        let shape = model.sampleShape
+        return samples.withUnsafeBufferPointer {
+            ImageGrid.make(batch: $0.baseAddress!, count: count, channels: shape.channels, height: shape.height, width: shape.width)
+        }
+    }
+
+    /// Mode coverage and high-quality share (DESIGN.md) of `count` samples, for 2-D models.
+    public func evaluateModes(count: Int, seed: UInt64) throws -> ModeCoverage {
+        guard model == .mlp else {
+            throw GantryError("gantry eval measures mode coverage of 2-D models (mlp); \(path) holds a \(model.rawValue)")
+        }
+        let mixture = try trainingMixture()
+        let samples = generate(count: count, seed: seed)
+        return samples.withUnsafeBufferPointer { ModeCoverage(channelMajor: $0.baseAddress!, count: count, mixture: mixture) }
+    }
+
+    /// The 2-D mixture this checkpoint's generator was trained on.
+    private func trainingMixture() throws -> Mixture2D {
+        guard let mixture = try makeDataset(checkpoint.header.dataset, seed: checkpoint.header.seed) as? Mixture2D else {
+            throw GantryError("\(path) was trained on \(checkpoint.header.dataset), which is not a 2-D mixture (ring8, grid25)")
+        }
+        return mixture
+    }
+}

@@ -1,0 +1,49 @@
+import ArgumentParser
+import Foundation
+import GantryTrain
+
+struct Eval: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure a 2-D model's mode coverage and high-quality share (DESIGN.md) from a checkpoint.")
+
+    @Option(help: "A checkpoint file, or a run directory (its newest checkpoint).")
+    var checkpoint: String
+
+    @Option(help: "How many samples to generate.")
+    var count = 2500
+
+    @Option(help: "Seed for the noise.")
+    var seed: UInt64 = 0
+
+    @Flag(help: "Print one JSON object instead of text.")
+    var json = false
+
+    func run() throws {
+        guard count > 0 else { throw ValidationError("--count must be positive, got \(count)") }
+        do {
+            let trained = try TrainedGenerator(fileOrRunDirectory: checkpoint)
+            let coverage = try trained.evaluateModes(count: count, seed: seed)
+            if json {
+                let object: [String: Any] = [
+                    "checkpoint": trained.path, "step": trained.checkpoint.header.step,
+                    "dataset": trained.checkpoint.header.dataset, "samples": coverage.samples,
+                    "modes": coverage.modes, "modes_covered": coverage.modesCovered,
+                    "modes_with_1_percent": coverage.modesWithOnePercent,
+                    "high_quality_share": coverage.highQualityShare,
+                ]
+                let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+                print(String(decoding: data, as: UTF8.self))
+            } else {
+                print("""
+                \(trained.path) (step \(trained.checkpoint.header.step), \(trained.checkpoint.header.dataset)), \(coverage.samples) samples:
+                  modes covered:              \(coverage.modesCovered) of \(coverage.modes)
+                  modes with >= 1% of samples: \(coverage.modesWithOnePercent) of \(coverage.modes)
+                  high-quality share:         \(String(format: "%.3f", coverage.highQualityShare))
+                """)
+            }
+        } catch {
+            Job.report(error, rank: nil)
+            throw ExitCode.failure
+        }
+    }
+}

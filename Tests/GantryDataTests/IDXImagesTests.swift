@@ -1,0 +1,132 @@
+import CZlib
+import GantryData
+import Glibc
+import XCTest
+
+final class IDXImagesTests: XCTestCase {
+    private var directory = ""
+
+    override func setUpWithError() throws {
+        var template = Array("/tmp/gantry-idx-XXXXXX".utf8CString)
+        guard let made = mkdtemp(&template) else { throw XCTSkip("mkdtemp failed") }
+        directory = String(cString: made)
+    }
+
+    override func tearDown() {
+        for name in ["a", "b.gz", "train-images-idx3-ubyte.gz", "magic", "short", "empty", "header", "bad.gz", "sub"] {
+            unlink(directory + "/" + name)
+        }
+        rmdir(directory + "/sub")
+        rmdir(directory)
+    }
+
+    /// An IDX image file: header then count·rows·cols bytes (pixel k of image i = (i·7 + k) mod 256).
+    private func idx(count: Int, rows: Int, columns: Int, magic: UInt32 = 0x0000_0803) -> [UInt8] {
+        var bytes: [UInt8] = []
+        for word in [magic, UInt32(count), UInt32(rows), UInt32(columns)] {
+            bytes += [UInt8(word >> 24), UInt8(word >> 16 & 0xff), UInt8(word >> 8 & 0xff), UInt8(word & 0xff)]
+        }
+        for i in 0..<count {
+            for k in 0..<rows * columns { bytes.append(UInt8((i * 7 + k) % 256)) }
+        }
+        return bytes
+    }
+
+    private func writeRaw(_ name: String, _ bytes: [UInt8]) -> String {
+        let path = directory + "/" + name
+        let file = fopen(path, "wb")!
+        XCTAssertEqual(fwrite(bytes, 1, bytes.count, file), bytes.count)
+        fclose(file)
+        return path
+    }
+
+    private func writeGzip(_ name: String, _ bytes: [UInt8]) -> String {
+        let path = directory + "/" + name
+        let file = gzopen(path, "wb")!
+        XCTAssertEqual(Int(gzwrite(file, bytes, UInt32(bytes.count))), bytes.count)
+        gzclose(file)
+        return path
+    }
+
+    private func checkContents(_ images: IDXImages, count: Int, rows: Int, columns: Int) {
+        XCTAssertEqual(images.count, count)
+        XCTAssertEqual(images.shape, SampleShape(channels: 1, height: rows, width: columns))
+        var sample = [Float](repeating: .nan, count: rows * columns)
+        images.write(sample: 2, into: &sample, channelStride: rows * columns)
+        for k in 0..<rows * columns {
+            let byte = Float((2 * 7 + k) % 256)
+            XCTAssertEqual(sample[k], byte / 127.5 - 1, accuracy: 1e-6)
+        }
+        XCTAssertTrue(sample.allSatisfy { $0 >= -1 && $0 <= 1 })
+    }
+
+    func testReadsRawAndGzip() throws {
+        let bytes = idx(count: 5, rows: 4, columns: 3)
+        checkContents(try IDXImages(path: writeRaw("a", bytes)), count: 5, rows: 4, columns: 3)
+        checkContents(try IDXImages(path: writeGzip("b.gz", bytes)), count: 5, rows: 4, columns: 3)
+        checkContents(try makeDataset("idx:" + directory + "/b.gz", seed: 0) as! IDXImages, count: 5, rows: 4, columns: 3)
+        // Full-range bytes map to exactly -1 and 1.
+        var extremes = idx(count: 1, rows: 1, columns: 2)
+        extremes[16] = 0
+        extremes[17] = 255
+        let images = try IDXImages(path: writeRaw("a", extremes))
+        var out = [Float](repeating: 0, count: 2)
+        images.write(sample: 0, into: &out, channelStride: 2)
+        XCTAssertEqual(out, [-1, 1])
+    }
+
+    func testDirectoryLookup() throws {
+        let bytes = idx(count: 3, rows: 2, columns: 2)
+        mkdir(directory + "/sub", 0o755)
+        XCTAssertThrowsError(try IDXImages(path: directory + "/sub")) { error in
+            let text = "\(error)"
+            for name in ["train-images-idx3-ubyte", "train-images-idx3-ubyte.gz", "train-images.idx3-ubyte"] {
+                XCTAssertTrue(text.contains(name), "'\(text)' lacks \(name)")
+            }
+        }
+        let path = writeGzip("train-images-idx3-ubyte.gz", bytes)
+        let images = try IDXImages(path: directory)
+        XCTAssertEqual(images.path, path)
+        XCTAssertEqual(images.count, 3)
+        XCTAssertEqual(try IDXImages(path: directory + "/").count, 3)
+    }
+
+    func testErrors() {
+        func message(_ path: String) -> String {
+            do {
+                _ = try IDXImages(path: path)
+                XCTFail("\(path) was accepted")
+                return ""
+            } catch {
+                XCTAssertTrue(error is DatasetError)
+                return "\(error)"
+            }
+        }
+        let missing = message(directory + "/nothing-here")
+        XCTAssertTrue(missing.contains("nothing-here") && missing.contains("does not exist"), missing)
+
+        let magic = message(writeRaw("magic", idx(count: 1, rows: 2, columns: 2, magic: 0x0000_0801)))
+        XCTAssertTrue(magic.contains("magic") && magic.contains("0x00000801") && magic.contains("0x00000803"), magic)
+
+        let full = idx(count: 4, rows: 3, columns: 3)
+        let short = message(writeRaw("short", Array(full.dropLast(5))))
+        XCTAssertTrue(short.contains("truncated") && short.contains("\(full.count)") && short.contains("\(full.count - 5)"),
+                      short)
+        let header = message(writeRaw("header", Array(full.prefix(10))))
+        XCTAssertTrue(header.contains("truncated") && header.contains("16") && header.contains("10"), header)
+
+        let empty = message(writeRaw("empty", idx(count: 0, rows: 28, columns: 28)))
+        XCTAssertTrue(empty.contains("zero images"), empty)
+
+        // A damaged gzip CRC is caught because the reader reads to the end of the stream.
+        var gz = [UInt8]()
+        let path = writeGzip("bad.gz", full)
+        let file = fopen(path, "rb")!
+        var byte: Int32 = 0
+        while true { byte = fgetc(file); if byte == EOF { break }; gz.append(UInt8(byte)) }
+        fclose(file)
+        gz[gz.count - 8] ^= 0xff  // first byte of the CRC-32 trailer
+        let corrupt = message(writeRaw("bad.gz", gz))
+        XCTAssertTrue(corrupt.contains("gzip") && corrupt.contains("bad.gz"), corrupt)
+    }
+}

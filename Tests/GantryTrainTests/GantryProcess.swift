@@ -1,0 +1,84 @@
+import Foundation
+import XCTest
+
+/// Runs the real `gantry` binary, alone or under `mpirun`, as a user would.
+///
+/// Every launch goes through `timeout`, so a hung collective fails the test with the
+/// ranks' output instead of stalling the suite.
+struct GantryProcess {
+    struct Outcome {
+        let status: Int32
+        let stdout: String
+        let stderr: String
+        let seconds: Double
+        var output: String { "--- stdout\n\(stdout)\n--- stderr\n\(stderr)" }
+        /// Lines that Gantry printed as errors.
+        var errorLines: [String] { stderr.split(separator: "\n").map(String.init).filter { $0.contains("gantry: error:") } }
+    }
+
+    /// The binary under test: $GANTRY_BIN, or `gantry` beside the test bundle.
+    static let binary: String = {
+        if let path = ProcessInfo.processInfo.environment["GANTRY_BIN"] { return path }
+        let bundle = Bundle(for: BundleMarker.self).bundleURL.deletingLastPathComponent()
+        return bundle.appendingPathComponent("gantry").path
+    }()
+
+    /// `timeout -k 5 LIMIT mpirun -np RANKS gantry ARGS…`
+    static func mpirun(ranks: Int, _ arguments: [String], limit: Int = 300, extraMPI: [String] = []) throws -> Outcome {
+        var mpi = ["mpirun", "-np", String(ranks), "--quiet"]
+        if ranks > ProcessInfo.processInfo.activeProcessorCount { mpi += ["--oversubscribe", "--bind-to", "none"] }
+        return try run(["timeout", "-k", "5", String(limit)] + mpi + extraMPI + [binary] + arguments)
+    }
+
+    /// `timeout -k 5 LIMIT gantry ARGS…` without MPI.
+    static func direct(_ arguments: [String], limit: Int = 120) throws -> Outcome {
+        try run(["timeout", "-k", "5", String(limit), binary] + arguments)
+    }
+
+    private static func run(_ command: [String]) throws -> Outcome {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = command
+        var environment = ProcessInfo.processInfo.environment
+        environment["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
+        environment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
+        environment["OPENBLAS_NUM_THREADS"] = "1"
+        process.environment = environment
+        // Output goes to files, not pipes: a chatty rank can never block on a full pipe.
+        let directory = try temporaryDirectory("process")
+        let outPath = directory + "/stdout", errPath = directory + "/stderr"
+        FileManager.default.createFile(atPath: outPath, contents: nil)
+        FileManager.default.createFile(atPath: errPath, contents: nil)
+        process.standardOutput = FileHandle(forWritingAtPath: outPath)
+        process.standardError = FileHandle(forWritingAtPath: errPath)
+        let start = Date()
+        try process.run()
+        process.waitUntilExit()
+        let outcome = Outcome(status: process.terminationStatus,
+                              stdout: (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
+                              stderr: (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "",
+                              seconds: Date().timeIntervalSince(start))
+        try? FileManager.default.removeItem(atPath: directory)
+        if outcome.status == 124 || outcome.status == 137 {
+            XCTFail("timed out: \(command.joined(separator: " "))\n\(outcome.output)")
+        }
+        return outcome
+    }
+}
+
+private final class BundleMarker {}
+
+/// A fresh directory under /tmp for one test.
+func temporaryDirectory(_ label: String) throws -> String {
+    let path = NSTemporaryDirectory() + "gantry-\(label)-\(UUID().uuidString.prefix(8))"
+    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    return path
+}
+
+/// The metrics.jsonl records of a run directory.
+func metrics(in run: String) throws -> [[String: Any]] {
+    let text = try String(contentsOfFile: run + "/metrics.jsonl", encoding: .utf8)
+    return try text.split(separator: "\n").map {
+        try XCTUnwrap(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+    }
+}

@@ -1,0 +1,40 @@
+import XCTest
+@testable import GantryTrain
+
+/// World-size invariance (DESIGN.md): the global batch of a step depends only on the seed
+/// and the step, so 1 rank with batch B and 2 ranks with B/2 each follow the same trajectory.
+final class WorldSizeTests: XCTestCase {
+    func testOneRankAndTwoRanksReachTheSameParameters() throws {
+        let root = try temporaryDirectory("worldsize")
+        var checkpoints: [Checkpoint] = []
+        for ranks in [1, 2] {
+            let run = "\(root)/np\(ranks)"
+            let outcome = try GantryProcess.mpirun(ranks: ranks, [
+                "train", "--model", "mlp", "--data", "ring8", "--global-batch", "64", "--steps", "20",
+                "--log-every", "10", "--out", run, "--seed", "7"])
+            XCTAssertEqual(outcome.status, 0, outcome.output)
+            checkpoints.append(try Checkpoint.load(run + "/checkpoints/step-000020.gckpt"))
+        }
+        XCTAssertEqual(checkpoints[0].header.worldSize, 1)
+        XCTAssertEqual(checkpoints[1].header.worldSize, 2)
+        for (name, one, two) in [("G", checkpoints[0].generator, checkpoints[1].generator),
+                                 ("D", checkpoints[0].discriminator, checkpoints[1].discriminator)] {
+            let difference = relativeDifference(one.parameters, two.parameters)
+            XCTAssertLessThanOrEqual(difference, 1e-4, "\(name) parameters differ by \(difference) (relative)")
+            // The runs really trained: parameters moved away from their shared start.
+            XCTAssertGreaterThan(one.adamStep, 0)
+        }
+        try? FileManager.default.removeItem(atPath: root)
+    }
+}
+
+/// max |a − b| / max |a|: how far apart two parameter vectors are, relative to their scale.
+func relativeDifference(_ a: [Float], _ b: [Float]) -> Double {
+    precondition(a.count == b.count)
+    var largest = 0.0, scale = 0.0
+    for i in a.indices {
+        largest = max(largest, Double(abs(a[i] - b[i])))
+        scale = max(scale, Double(abs(a[i])))
+    }
+    return largest / max(scale, 1e-12)
+}

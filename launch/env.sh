@@ -1,0 +1,7 @@
+# Sourced by the launch scripts: the environment every rank runs with.
+# OpenMPI refuses to start as root unless told; containers and CI runs are often root.
+if [ "$(id -u)" -eq 0 ]; then
+    export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+fi
+# One BLAS thread per rank (one rank per core); gantry train --threads overrides it.
+export OPENBLAS_NUM_THREADS="${OPENBLAS_NUM_THREADS:-1}"

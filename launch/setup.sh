@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs what Gantry needs when it is missing: OpenMPI, OpenBLAS, libpng and zlib (Debian
+# packages). Safe to run again: it does nothing when everything is there.
+set -euo pipefail
+
+missing=()
+command -v mpirun >/dev/null 2>&1 || missing+=(openmpi-bin)
+pkg-config --exists ompi 2>/dev/null || missing+=(libopenmpi-dev)
+pkg-config --exists openblas 2>/dev/null || missing+=(libopenblas-dev)
+pkg-config --exists libpng 2>/dev/null || missing+=(libpng-dev)
+pkg-config --exists zlib 2>/dev/null || missing+=(zlib1g-dev)
+command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
+
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "gantry setup: installing ${missing[*]}"
+    if [ "$(id -u)" -ne 0 ]; then sudo=sudo; else sudo=; fi
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if ! command -v swift >/dev/null 2>&1; then
+    echo "gantry setup: no Swift toolchain on PATH; install Swift 6 (swift.org) and run again" >&2
+    exit 1
+fi
