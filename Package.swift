@@ -23,7 +23,7 @@ let package = Package(
         .target(name: "GantryData", dependencies: ["CPNG", "CZlib"]),
         .target(name: "GantryTrain", dependencies: ["GantryMPI", "GantryNN", "GantryData", "CZlib"]),
         .executableTarget(name: "gantry", dependencies: [
-            "GantryTrain",
+            "GantryTrain", "GantryMPI", "GantryNN",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

@@ -19,4 +19,4 @@ extra=()
 if [ "$ranks" -gt "$(nproc)" ]; then
     extra+=(--oversubscribe --bind-to none)   # more ranks than cores: let them share
 fi
-exec mpirun -np "$ranks" "${extra[@]}" --quiet "$binary" train "$@"
+exec mpirun -np "$ranks" "${extra[@]}" "$binary" train "$@"

@@ -7,7 +7,8 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/launch/setup.sh"
 . "$root/launch/env.sh"
-flags=(-c release -Xswiftc -enable-testing --scratch-path "$root/.build-test" --package-path "$root")
+scratch="${GANTRY_BUILD_DIR:-$root/.build-test}"   # another folder lets two test runs go side by side
+flags=(-c release -Xswiftc -enable-testing --scratch-path "$scratch" --package-path "$root")
 swift build "${flags[@]}"
-export GANTRY_BIN="$root/.build-test/release/gantry"
+export GANTRY_BIN="$scratch/release/gantry"
 swift test "${flags[@]}" --disable-swift-testing "$@"

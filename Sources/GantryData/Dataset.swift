@@ -42,6 +42,13 @@ extension Dataset {
     /// Writes the samples `indices` as a channel-major (C, n, H, W) batch: sample j's
     /// channel c starts at (c·n + j)·H·W, the layout of GantryNN's activations.
     public func writeBatch(indices: some Collection<Int>, into destination: UnsafeMutablePointer<Float>) {
+        writeBatch(indices: ArraySlice(indices), into: destination)
+    }
+
+    /// The same for a slice of indices (a rank's part of a global batch), without allocating:
+    /// the trainer calls it every step on an `any Dataset`, where the generic version runs
+    /// unspecialised and allocates for every sample it iterates over.
+    public func writeBatch(indices: ArraySlice<Int>, into destination: UnsafeMutablePointer<Float>) {
         let plane = shape.spatial
         let channelStride = indices.count * plane
         for (j, index) in indices.enumerated() {

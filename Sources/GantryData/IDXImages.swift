@@ -23,9 +23,27 @@ public struct IDXImages: Dataset {
     /// Reads `path`: an IDX file (raw or gzip), or a directory holding one of `standardNames`.
     public init(path: String) throws {
         let file = try Self.resolve(path)
-        let (count, rows, columns, pixels) = try Self.read(file)
-        self.path = file
-        name = "idx:" + file
+        guard let handle = gzopen(file, "rb") else {
+            throw DatasetError.unreadable(path: file, reason: String(cString: strerror(errno)))
+        }
+        defer { gzclose(handle) }
+        gzbuffer(handle, 1 << 17)
+        var stream = GzipStream(file: handle, path: file)
+        try self.init(parsing: &stream, source: file)
+    }
+
+    /// Parses the bytes of an (uncompressed) IDX file. `source` names it in errors and
+    /// becomes `path`. The checks and messages are those of `init(path:)`, which runs the
+    /// same parser over the file's (decompressed) bytes.
+    public init(bytes: [UInt8], source: String) throws {
+        var stream = MemoryStream(bytes: bytes)
+        try self.init(parsing: &stream, source: source)
+    }
+
+    private init(parsing stream: inout some IDXByteStream, source: String) throws {
+        let (count, rows, columns, pixels) = try Self.parse(&stream, path: source)
+        self.path = source
+        name = "idx:" + source
         self.count = count
         shape = SampleShape(channels: 1, height: rows, width: columns)
         self.pixels = pixels
@@ -57,15 +75,11 @@ public struct IDXImages: Dataset {
         throw DatasetError.noFileInDirectory(directory: path, tried: standardNames)
     }
 
-    static func read(_ path: String) throws -> (count: Int, rows: Int, columns: Int, pixels: [UInt8]) {
-        guard let file = gzopen(path, "rb") else {
-            throw DatasetError.unreadable(path: path, reason: String(cString: strerror(errno)))
-        }
-        defer { gzclose(file) }
-        gzbuffer(file, 1 << 17)
-
-        var header = [UInt8](repeating: 0, count: 16)
-        let headerBytes = try readChunk(file, path, into: &header, count: 16)
+    /// The parser, reading the stream front to back: the header is checked before any pixel
+    /// is read, so a wrong or absurd file fails fast without reading it whole.
+    static func parse(_ stream: inout some IDXByteStream, path: String) throws -> (count: Int, rows: Int, columns: Int, pixels: [UInt8]) {
+        let header = Array(try stream.read(upTo: 16))
+        let headerBytes = header.count
         func word(_ i: Int) -> UInt32 {
             header[4 * i ..< 4 * i + 4].reduce(0) { $0 << 8 | UInt32($1) }
         }
@@ -88,29 +102,64 @@ public struct IDXImages: Dataset {
             throw DatasetError.invalidHeader(path: path, reason: "\(count) images of \(rows)x\(columns) is implausibly large")
         }
 
-        // Grow as data arrives rather than trusting the header with one huge allocation.
+        // Grow as data arrives rather than trusting the header with one huge allocation: the
+        // header's size (up to 64 MB) is reserved only once a first full megabyte has arrived,
+        // so a short file that claims billions of pixels costs no more than that megabyte.
+        let chunk = 1 << 20
         var pixels = [UInt8]()
-        pixels.reserveCapacity(min(payload, 64 << 20))
-        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        pixels.reserveCapacity(min(payload, chunk))
         while pixels.count < payload {
-            let wanted = min(chunk.count, payload - pixels.count)
-            let got = try readChunk(file, path, into: &chunk, count: wanted)
-            pixels.append(contentsOf: chunk[0..<got])
-            if got < wanted { break }  // end of file
+            let wanted = min(chunk, payload - pixels.count)
+            let got = try stream.read(upTo: wanted)
+            if pixels.count == chunk { pixels.reserveCapacity(min(payload, 64 << 20)) }
+            pixels.append(contentsOf: got)
+            if got.count < wanted { break }  // end of file
         }
         guard pixels.count == payload else {
             throw DatasetError.truncated(path: path, expectedBytes: 16 + payload, foundBytes: 16 + pixels.count)
         }
         // Read on to the end: only there does zlib check the gzip CRC, which is how a
         // flipped bit in a .gz is caught. Extra trailing bytes are ignored.
-        while try readChunk(file, path, into: &chunk, count: chunk.count) == chunk.count {}
+        while try stream.read(upTo: chunk).count == chunk {}
         return (count, rows, columns, pixels)
     }
+}
 
-    /// gzread into `buffer[0..<count]`; gzread itself loops until the count is reached or
-    /// the file ends, so fewer bytes than asked means end of file. Returns the bytes read.
-    /// zlib errors (corrupt or cut-off gzip data) are thrown.
-    private static func readChunk(_ file: gzFile, _ path: String, into buffer: inout [UInt8], count: Int) throws -> Int {
+/// A forward-only source of bytes for the IDX parser: `read(upTo:)` returns fewer bytes than
+/// asked only at the end of the data, and throws for a read error.
+protocol IDXByteStream {
+    mutating func read(upTo count: Int) throws -> ArraySlice<UInt8>
+}
+
+/// An in-memory file.
+struct MemoryStream: IDXByteStream {
+    let bytes: [UInt8]
+    var offset = 0
+
+    mutating func read(upTo count: Int) -> ArraySlice<UInt8> {
+        let end = offset + min(count, bytes.count - offset)
+        defer { offset = end }
+        return bytes[offset..<end]
+    }
+}
+
+/// A file opened with zlib's gzopen: gzip or plain, decompressed as it is read.
+struct GzipStream: IDXByteStream {
+    let file: gzFile
+    let path: String
+    private var buffer: [UInt8] = []
+
+    init(file: gzFile, path: String) {
+        self.file = file
+        self.path = path
+    }
+
+    /// gzread itself loops until the count is reached or the file ends, so fewer bytes than
+    /// asked means end of file. zlib errors (corrupt or cut-off gzip data) are thrown.
+    mutating func read(upTo count: Int) throws -> ArraySlice<UInt8> {
+        if buffer.count < count {  // gzread fills what it returns: no need to zero the buffer
+            buffer = [UInt8](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
+        }
         let got = buffer.withUnsafeMutableBytes { gzread(file, $0.baseAddress, UInt32(count)) }
         var code: Int32 = Z_OK
         let message = gzerror(file, &code)
@@ -121,6 +170,6 @@ public struct IDXImages: Dataset {
             }
             throw DatasetError.gzipCorrupt(path: path, reason: reason)
         }
-        return Int(got)
+        return buffer[0..<Int(got)]
     }
 }

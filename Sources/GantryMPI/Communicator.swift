@@ -95,14 +95,6 @@ public final class Communicator {
         return result
     }
 
-    /// In-place average of `count` floats over all ranks: sum, then scale by 1/size.
-    public func allreduceAverage(_ buffer: UnsafeMutablePointer<Float>, count: Int) throws {
-        guard size > 1 else { return }
-        try allreduce(buffer, count: count, op: .sum)
-        let scale = 1 / Float(size)
-        for i in 0..<count { buffer[i] *= scale }
-    }
-
     // MARK: Broadcast
 
     public func broadcast(_ buffer: UnsafeMutablePointer<Float>, count: Int, root: Int = 0) throws {

@@ -35,12 +35,35 @@ public final class Adam {
         let stepSize = learningRate / correction1
         let correction2Root = correction2.squareRoot()
         let m = firstMoment.pointer, v = secondMoment.pointer
-        let b1 = beta1, b2 = beta2, eps = epsilon
-        for i in 0..<firstMoment.count {
-            let g = gradients[i]
-            m[i] = b1 * m[i] + (1 - b1) * g
-            v[i] = b2 * v[i] + (1 - b2) * g * g
-            parameters[i] -= stepSize * m[i] / (v[i].squareRoot() / correction2Root + eps)
+        let count = firstMoment.count, vectors = count / 8
+        // Eight lanes at a time (the buffers may alias as far as the compiler knows, so it
+        // would not vectorise the scalar loop), then the tail; each lane does exactly the
+        // scalar arithmetic, so the result is the same bits either way.
+        for k in 0..<vectors {
+            let i = 8 * k
+            var p = UnsafeRawPointer(parameters + i).loadUnaligned(as: SIMD8<Float>.self)
+            var mi = UnsafeRawPointer(m + i).loadUnaligned(as: SIMD8<Float>.self)
+            var vi = UnsafeRawPointer(v + i).loadUnaligned(as: SIMD8<Float>.self)
+            apply(&p, &mi, &vi, UnsafeRawPointer(gradients + i).loadUnaligned(as: SIMD8<Float>.self),
+                 stepSize: SIMD8(repeating: stepSize), correction2Root: SIMD8(repeating: correction2Root))
+            UnsafeMutableRawPointer(parameters + i).storeBytes(of: p, as: SIMD8<Float>.self)
+            UnsafeMutableRawPointer(m + i).storeBytes(of: mi, as: SIMD8<Float>.self)
+            UnsafeMutableRawPointer(v + i).storeBytes(of: vi, as: SIMD8<Float>.self)
         }
+        let tail = 8 * vectors, rest = count - tail
+        guard rest > 0 else { return }
+        var p = SIMD8<Float>(), mi = SIMD8<Float>(), vi = SIMD8<Float>(), g = SIMD8<Float>()
+        for j in 0..<rest { (p[j], mi[j], vi[j], g[j]) = (parameters[tail + j], m[tail + j], v[tail + j], gradients[tail + j]) }
+        apply(&p, &mi, &vi, g, stepSize: SIMD8(repeating: stepSize), correction2Root: SIMD8(repeating: correction2Root))
+        for j in 0..<rest { (parameters[tail + j], m[tail + j], v[tail + j]) = (p[j], mi[j], vi[j]) }
+    }
+
+    /// The Adam update of eight parameters `p` with moments `m`, `v` and gradients `g`.
+    @inline(__always)
+    private func apply(_ p: inout SIMD8<Float>, _ m: inout SIMD8<Float>, _ v: inout SIMD8<Float>, _ g: SIMD8<Float>,
+                       stepSize: SIMD8<Float>, correction2Root: SIMD8<Float>) {
+        m = beta1 * m + (1 - beta1) * g
+        v = beta2 * v + (1 - beta2) * g * g
+        p -= stepSize * m / (v.squareRoot() / correction2Root + epsilon)
     }
 }

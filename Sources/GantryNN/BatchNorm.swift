@@ -8,9 +8,10 @@
 /// Parameters: scale γ then shift β, `channels` each. State: running mean then running
 /// variance, `channels` each.
 ///
-/// Both passes run as "per-channel sums" → "apply", with the sums in one contiguous buffer
-/// so that a SyncBatchNorm can allreduce them (and the count M) across ranks at the marked
-/// hook points and then apply exactly the same arithmetic to the global totals.
+/// Both passes run as "per-channel sums" → "apply", with the sums in one contiguous buffer.
+/// With a `replicaReducer` (SyncBatchNorm, `gantry train --sync-bn`) those sums are summed
+/// over all ranks before they are applied, so every rank normalises with the statistics of
+/// the global batch, exactly as one rank holding the whole batch would.
 public final class BatchNorm: Layer {
     public let inputShape: Shape
     public var outputShape: Shape { inputShape }
@@ -32,6 +33,8 @@ public final class BatchNorm: Layer {
     private var usedBatchStatistics = false
     /// `2·channels` Doubles: Σx then Σx² in forward, Σdy then Σdy·x̂ in backward.
     private let sums: UnsafeMutablePointer<Double>
+    /// Set for SyncBatchNorm: sums the statistics over the replicas in training mode.
+    public var replicaReducer: ReplicaReducer?
 
     public init(_ shape: Shape, momentum: Float = 0.1, epsilon: Float = 1e-5) {
         precondition(shape.count > 0, "BatchNorm: shape \(shape) is empty")
@@ -58,6 +61,8 @@ public final class BatchNorm: Layer {
     public var stateCount: Int { 2 * channels }
     public var summary: String { "BatchNorm(\(channels))" }
     public var forwardMultiplyAddsPerSample: Int { inputShape.count }
+    /// Backward works from the input and the saved statistics.
+    public var backwardReadsOutput: Bool { false }
 
     public func bind(parameters: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>,
                      state: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>) {
@@ -77,17 +82,9 @@ public final class BatchNorm: Layer {
             precondition(m > 1, "BatchNorm: training needs more than one value per channel (got \(m))")
             for c in 0..<channels {
                 let x = input + c * m
-                var sum = 0.0, sumOfSquares = 0.0
-                for i in 0..<m {
-                    let value = Double(x[i])
-                    sum += value
-                    sumOfSquares += value * value
-                }
-                sums[c] = sum
-                sums[channels + c] = sumOfSquares
+                (sums[c], sums[channels + c]) = sumsInDouble(x, x, count: m)
             }
-            // SyncBatchNorm hook: allreduce `sums` and M across ranks here.
-            useBatchStatistics(count: Double(m))
+            useBatchStatistics(count: sumOverReplicas(count: m))
         } else {
             for c in 0..<channels {
                 savedMean[c] = runningMean[c]
@@ -103,6 +100,14 @@ public final class BatchNorm: Layer {
             let x = input + c * m, y = output + c * m
             for i in 0..<m { y[i] = x[i] * a + b }
         }
+    }
+
+    /// Sums `sums` over the replicas when synchronised; returns the number of values they
+    /// now cover (this rank's `m`, or the global batch's).
+    private func sumOverReplicas(count m: Int) -> Double {
+        guard let replicaReducer, replicaReducer.replicaCount > 1 else { return Double(m) }
+        replicaReducer.sumOverReplicas(sums, count: 2 * channels)
+        return Double(m * replicaReducer.replicaCount)
     }
 
     /// Turns the sums Σx, Σx² over `count` values per channel into the saved mean and inverse
@@ -126,15 +131,7 @@ public final class BatchNorm: Layer {
         let m = batch * inputShape.spatial
         for c in 0..<channels {
             let x = input + c * m, dy = outputGradient + c * m
-            let mean = savedMean[c], inverseStd = savedInverseStd[c]
-            var sumDy = 0.0, sumDyXHat = 0.0
-            for i in 0..<m {
-                let g = Double(dy[i])
-                sumDy += g
-                sumDyXHat += g * Double((x[i] - mean) * inverseStd)
-            }
-            sums[c] = sumDy
-            sums[channels + c] = sumDyXHat
+            (sums[c], sums[channels + c]) = sumsInDouble(dy, x, shift: savedMean[c], scale: savedInverseStd[c], count: m)
         }
         // Parameter gradients come from this rank's own sums: the network's gradient
         // allreduce combines the ranks' contributions.
@@ -145,11 +142,13 @@ public final class BatchNorm: Layer {
             }
         }
         guard let inputGradient else { return }
-        // SyncBatchNorm hook: allreduce `sums` and M across ranks here (dx needs the global batch's sums).
+        // dx needs the sums of the batch the statistics came from: the global one when synced.
+        // Each rank's dy is the gradient of its own mean loss, k times the global loss's, and
+        // the gradient allreduce later divides by k again, so dx keeps the same form.
+        let count = usedBatchStatistics ? sumOverReplicas(count: m) : Double(m)
 
         // dx = γ·invstd/M · (M·dy − Σdy − x̂·Σ(dy·x̂)). With running statistics (eval) μ and σ
         // are constants, so the two terms through them vanish: dx = γ·invstd·dy.
-        let count = Double(m)
         for c in 0..<channels {
             let mean = savedMean[c], inverseStd = savedInverseStd[c]
             let a = scale[c] * inverseStd
@@ -162,4 +161,34 @@ public final class BatchNorm: Layer {
             }
         }
     }
+}
+
+/// Σu and Σu·ŵ over `count` values, accumulated in Double, with ŵ = (w − shift)·scale in
+/// Float: the per-channel sums of BatchNorm, Σx and Σx² in forward (u = w = x), Σdy and
+/// Σdy·x̂ in backward (u = dy, w = x, x̂ = (x − μ)·invstd). Eight running sums in four-lane
+/// Double vectors keep the loop vectorised (one running sum would be one dependent add per
+/// value); only the order of the additions differs from summing one value at a time.
+@inline(__always)
+func sumsInDouble(_ u: UnsafePointer<Float>, _ w: UnsafePointer<Float>, shift: Float = 0, scale: Float = 1,
+                  count: Int) -> (Double, Double) {
+    var sumLow = SIMD4<Double>(), sumHigh = SIMD4<Double>(), productLow = SIMD4<Double>(), productHigh = SIMD4<Double>()
+    let shifts = SIMD8(repeating: shift), scales = SIMD8(repeating: scale)
+    let whole = count / 8 * 8
+    var i = 0
+    while i < whole {
+        let ui = UnsafeRawPointer(u + i).loadUnaligned(as: SIMD8<Float>.self)
+        let wi = (UnsafeRawPointer(w + i).loadUnaligned(as: SIMD8<Float>.self) - shifts) * scales
+        let uLow = SIMD4<Double>(ui.lowHalf), uHigh = SIMD4<Double>(ui.highHalf)
+        sumLow += uLow
+        sumHigh += uHigh
+        productLow += uLow * SIMD4<Double>(wi.lowHalf)
+        productHigh += uHigh * SIMD4<Double>(wi.highHalf)
+        i += 8
+    }
+    var sum = (sumLow + sumHigh).sum(), product = (productLow + productHigh).sum()
+    for j in whole..<count {
+        sum += Double(u[j])
+        product += Double(u[j]) * Double((w[j] - shift) * scale)
+    }
+    return (sum, product)
 }

@@ -5,8 +5,10 @@
 ///
 /// Forward is im2col over the whole batch and one GEMM: the weight viewed as a
 /// `Cout × Cin·k·k` matrix times the `Cin·k·k × N·Hout·Wout` column matrix is directly the
-/// channel-major `(Cout, N, Hout, Wout)` output. The column matrix lives in the network's
-/// shared workspace, so backward rebuilds it from the input rather than trusting it survived.
+/// channel-major `(Cout, N, Hout, Wout)` output. (A column matrix larger than
+/// `WindowGeometry.chunkFloats` is built and multiplied a chunk of samples at a time.) The
+/// column matrix lives in the network's shared workspace, so backward rebuilds it from the
+/// input rather than trusting it survived.
 public final class Conv2d: Layer {
     public let inputShape: Shape
     public let outputShape: Shape
@@ -44,16 +46,12 @@ public final class Conv2d: Layer {
 
     public var parameterCount: Int { weightCount + (hasBias ? outChannels : 0) }
     public var parameterTensors: [ParameterTensor] {
-        let fanIn = geometry.columnRows
-        var tensors = [ParameterTensor(name: "weight", role: .weight, offset: 0, count: weightCount, fanIn: fanIn)]
-        if hasBias {
-            tensors.append(ParameterTensor(name: "bias", role: .bias, offset: weightCount, count: outChannels, fanIn: fanIn))
-        }
-        return tensors
+        ParameterTensor.weightAndBias(weightCount: weightCount, outputs: outChannels, hasBias: hasBias, fanIn: geometry.columnRows)
     }
-    public func workspaceCount(batch: Int) -> Int { geometry.columnRows * geometry.columnCount(batch: batch) }
+    public func workspaceCount(batch: Int) -> Int { geometry.chunkCount(batch: batch) }
     public var summary: String { "Conv2d(\(inChannels)→\(outChannels), k\(kernel), s\(stride), p\(padding)\(hasBias ? ", bias" : ""))" }
     public var forwardMultiplyAddsPerSample: Int { outChannels * geometry.columnRows * outputShape.spatial }
+    public var backwardReadsOutput: Bool { false }
 
     public func bind(parameters: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>,
                      state: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>) {
@@ -63,34 +61,39 @@ public final class Conv2d: Layer {
     }
 
     public func forward(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, batch: Int, training: Bool) {
-        let columns = geometry.columnCount(batch: batch)
-        geometry.im2col(input, into: column, batch: batch)
-        // Y (Cout × N·Hout·Wout) = W (Cout × Cin·k·k) · col (Cin·k·k × N·Hout·Wout)
-        sgemm(m: outChannels, n: columns, k: geometry.columnRows, a: weight, b: column, c: output)
+        let positions = outputShape.spatial, columns = geometry.columnCount(batch: batch)
+        geometry.forEachChunk(batch: batch) { samples in
+            geometry.im2col(input, into: column, batch: batch, samples: samples)
+            // Y[:, chunk] (Cout × n·Hout·Wout) = W (Cout × Cin·k·k) · col (Cin·k·k × n·Hout·Wout)
+            sgemm(m: outChannels, n: samples.count * positions, k: geometry.columnRows, a: weight, b: column,
+                  c: output + samples.lowerBound * positions, ldc: columns)
+        }
         if hasBias { addChannelBias(weight + weightCount, to: output, channels: outChannels, count: columns) }
     }
 
     public func backward(input: UnsafePointer<Float>, output: UnsafePointer<Float>,
                          outputGradient: UnsafePointer<Float>, inputGradient: UnsafeMutablePointer<Float>?,
                          batch: Int, accumulateParameterGradients: Bool) {
-        let columns = geometry.columnCount(batch: batch)
-        if accumulateParameterGradients {
-            geometry.im2col(input, into: column, batch: batch)
-            // dW (Cout × Cin·k·k) += dY (Cout × N·Hout·Wout) · colᵀ
-            sgemm(transposeB: true, m: outChannels, n: geometry.columnRows, k: columns,
-                  a: outputGradient, b: column, beta: 1, c: weightGradient)
-            if hasBias {
-                accumulateChannelSums(outputGradient, into: weightGradient + weightCount,
-                                      channels: outChannels, count: columns)
-            }
+        let positions = outputShape.spatial, columns = geometry.columnCount(batch: batch)
+        if accumulateParameterGradients && hasBias {
+            accumulateChannelSums(outputGradient, into: weightGradient + weightCount, channels: outChannels, count: columns)
         }
-        if let inputGradient {
-            // dCol (Cin·k·k × N·Hout·Wout) = Wᵀ · dY, reusing the column buffer (col is no longer needed),
-            // then scattered back onto the pixels each column entry was gathered from.
-            sgemm(transposeA: true, m: geometry.columnRows, n: columns, k: outChannels,
-                  a: weight, b: outputGradient, c: column)
-            inputGradient.update(repeating: 0, count: inputShape.count * batch)
-            geometry.col2im(column, addingInto: inputGradient, batch: batch)
+        inputGradient?.update(repeating: 0, count: inputShape.count * batch)
+        geometry.forEachChunk(batch: batch) { samples in
+            let n = samples.count * positions, dY = outputGradient + samples.lowerBound * positions
+            if accumulateParameterGradients {
+                geometry.im2col(input, into: column, batch: batch, samples: samples)
+                // dW (Cout × Cin·k·k) += dY[:, chunk] (Cout × n·Hout·Wout) · colᵀ
+                sgemm(transposeB: true, m: outChannels, n: geometry.columnRows, k: n,
+                      a: dY, lda: columns, b: column, beta: 1, c: weightGradient)
+            }
+            if let inputGradient {
+                // dCol (Cin·k·k × n·Hout·Wout) = Wᵀ · dY[:, chunk], reusing the column buffer (col
+                // is no longer needed), then scattered back onto the pixels it was gathered from.
+                sgemm(transposeA: true, m: geometry.columnRows, n: n, k: outChannels,
+                      a: weight, b: dY, ldb: columns, c: column)
+                geometry.col2im(column, addingInto: inputGradient, batch: batch, samples: samples)
+            }
         }
     }
 }

@@ -8,6 +8,8 @@
 /// `Cin × N·Hin·Win`, then col2im scatters the columns into the output. The output's window
 /// positions are exactly the input pixels, so the shared Conv2d geometry taken over the
 /// output describes this layer too. Backward mirrors Conv2d's forward: dCol = im2col(dY).
+/// Like Conv2d, a column matrix larger than `WindowGeometry.chunkFloats` is handled a chunk
+/// of samples at a time.
 public final class ConvTranspose2d: Layer {
     public let inputShape: Shape
     public let outputShape: Shape
@@ -51,18 +53,14 @@ public final class ConvTranspose2d: Layer {
     /// convolutions, from the weight's second dimension), not the number of inputs that
     /// actually reach one output pixel, which varies with its position.
     public var parameterTensors: [ParameterTensor] {
-        let fanIn = geometry.columnRows
-        var tensors = [ParameterTensor(name: "weight", role: .weight, offset: 0, count: weightCount, fanIn: fanIn)]
-        if hasBias {
-            tensors.append(ParameterTensor(name: "bias", role: .bias, offset: weightCount, count: outChannels, fanIn: fanIn))
-        }
-        return tensors
+        ParameterTensor.weightAndBias(weightCount: weightCount, outputs: outChannels, hasBias: hasBias, fanIn: geometry.columnRows)
     }
-    public func workspaceCount(batch: Int) -> Int { geometry.columnRows * geometry.columnCount(batch: batch) }
+    public func workspaceCount(batch: Int) -> Int { geometry.chunkCount(batch: batch) }
     public var summary: String {
         "ConvTranspose2d(\(inChannels)→\(outChannels), k\(kernel), s\(stride), p\(padding)\(hasBias ? ", bias" : ""))"
     }
     public var forwardMultiplyAddsPerSample: Int { inChannels * geometry.columnRows * inputShape.spatial }
+    public var backwardReadsOutput: Bool { false }
 
     public func bind(parameters: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>,
                      state: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>) {
@@ -72,12 +70,15 @@ public final class ConvTranspose2d: Layer {
     }
 
     public func forward(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, batch: Int, training: Bool) {
-        let columns = geometry.columnCount(batch: batch)   // N·Hin·Win
-        // col (Cout·k·k × N·Hin·Win) = Wᵀ (Cout·k·k × Cin) · X (Cin × N·Hin·Win)
-        sgemm(transposeA: true, m: geometry.columnRows, n: columns, k: inChannels, a: weight, b: input, c: column)
+        let positions = inputShape.spatial, columns = geometry.columnCount(batch: batch)   // N·Hin·Win
         let outputCount = outputShape.spatial * batch
         output.update(repeating: 0, count: outChannels * outputCount)
-        geometry.col2im(column, addingInto: output, batch: batch)
+        geometry.forEachChunk(batch: batch) { samples in
+            // col (Cout·k·k × n·Hin·Win) = Wᵀ (Cout·k·k × Cin) · X[:, chunk] (Cin × n·Hin·Win)
+            sgemm(transposeA: true, m: geometry.columnRows, n: samples.count * positions, k: inChannels,
+                  a: weight, b: input + samples.lowerBound * positions, ldb: columns, c: column)
+            geometry.col2im(column, addingInto: output, batch: batch, samples: samples)
+        }
         if hasBias { addChannelBias(weight + weightCount, to: output, channels: outChannels, count: outputCount) }
     }
 
@@ -85,21 +86,25 @@ public final class ConvTranspose2d: Layer {
                          outputGradient: UnsafePointer<Float>, inputGradient: UnsafeMutablePointer<Float>?,
                          batch: Int, accumulateParameterGradients: Bool) {
         guard accumulateParameterGradients || inputGradient != nil else { return }
-        let columns = geometry.columnCount(batch: batch)
-        // dCol (Cout·k·k × N·Hin·Win): the output gradient gathered back onto the input pixels.
-        geometry.im2col(outputGradient, into: column, batch: batch)
-        if let inputGradient {
-            // dX (Cin × N·Hin·Win) = W (Cin × Cout·k·k) · dCol
-            sgemm(m: inChannels, n: columns, k: geometry.columnRows, a: weight, b: column, c: inputGradient)
-        }
-        if accumulateParameterGradients {
-            // dW (Cin × Cout·k·k) += X (Cin × N·Hin·Win) · dColᵀ
-            sgemm(transposeB: true, m: inChannels, n: geometry.columnRows, k: columns,
-                  a: input, b: column, beta: 1, c: weightGradient)
-            if hasBias {
-                accumulateChannelSums(outputGradient, into: weightGradient + weightCount,
-                                      channels: outChannels, count: outputShape.spatial * batch)
+        let positions = inputShape.spatial, columns = geometry.columnCount(batch: batch)
+        geometry.forEachChunk(batch: batch) { samples in
+            let n = samples.count * positions, offset = samples.lowerBound * positions
+            // dCol (Cout·k·k × n·Hin·Win): the output gradient gathered back onto the input pixels.
+            geometry.im2col(outputGradient, into: column, batch: batch, samples: samples)
+            if let inputGradient {
+                // dX[:, chunk] (Cin × n·Hin·Win) = W (Cin × Cout·k·k) · dCol
+                sgemm(m: inChannels, n: n, k: geometry.columnRows, a: weight, b: column,
+                      c: inputGradient + offset, ldc: columns)
             }
+            if accumulateParameterGradients {
+                // dW (Cin × Cout·k·k) += X[:, chunk] (Cin × n·Hin·Win) · dColᵀ
+                sgemm(transposeB: true, m: inChannels, n: geometry.columnRows, k: n,
+                      a: input + offset, lda: columns, b: column, beta: 1, c: weightGradient)
+            }
+        }
+        if accumulateParameterGradients && hasBias {
+            accumulateChannelSums(outputGradient, into: weightGradient + weightCount,
+                                  channels: outChannels, count: outputShape.spatial * batch)
         }
     }
 }

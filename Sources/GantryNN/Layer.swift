@@ -39,6 +39,15 @@ public struct ParameterTensor {
     }
 }
 
+extension ParameterTensor {
+    /// The usual layout of a linear map: `weightCount` weights, then `outputs` biases if any.
+    static func weightAndBias(weightCount: Int, outputs: Int, hasBias: Bool, fanIn: Int) -> [ParameterTensor] {
+        let weight = ParameterTensor(name: "weight", role: .weight, offset: 0, count: weightCount, fanIn: fanIn)
+        guard hasBias else { return [weight] }
+        return [weight, ParameterTensor(name: "bias", role: .bias, offset: weightCount, count: outputs, fanIn: fanIn)]
+    }
+}
+
 /// A layer with an explicit forward and backward pass.
 ///
 /// Memory layout: activations are channel-major, `(C, N, H, W)`: channel `c` of sample `n`
@@ -49,7 +58,8 @@ public struct ParameterTensor {
 /// A layer owns no parameter memory: the `Network` binds it to a range of one contiguous
 /// parameter buffer, the same range of one contiguous gradient buffer, and a range of a
 /// state buffer for non-trainable statistics. Scratch memory comes from a workspace shared
-/// by all layers of a network, sized by `workspaceCount(batch:)`.
+/// by all layers of a network (and by the networks sharing its `ScratchSpace`), sized by
+/// `workspaceCount(batch:)`; nothing in it survives from one call to the next.
 public protocol Layer: AnyObject {
     var inputShape: Shape { get }
     var outputShape: Shape { get }
@@ -65,6 +75,12 @@ public protocol Layer: AnyObject {
     var summary: String { get }
     /// Multiply-adds of one forward pass for one sample (backward costs about twice that).
     var forwardMultiplyAddsPerSample: Int { get }
+    /// Whether `forward` may write its output over its input (the same buffer passed as both),
+    /// with `backward` then given that buffer as both `input` and `output`. A network runs
+    /// such a layer in place when the layer before it does not read its own output.
+    var runsInPlace: Bool { get }
+    /// Whether `backward` reads `output`. A layer that does not lets the next one run in place.
+    var backwardReadsOutput: Bool { get }
 
     /// Called once by the network: this layer's slices of the parameter, gradient and state
     /// buffers (`parameterCount`, `parameterCount` and `stateCount` floats), and the shared
@@ -92,5 +108,7 @@ public extension Layer {
     var stateCount: Int { 0 }
     func workspaceCount(batch: Int) -> Int { 0 }
     var forwardMultiplyAddsPerSample: Int { 0 }
+    var runsInPlace: Bool { false }
+    var backwardReadsOutput: Bool { true }
     func resetState() {}
 }

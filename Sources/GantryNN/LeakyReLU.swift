@@ -11,6 +11,9 @@ public final class LeakyReLU: ElementwiseActivation {
     }
 
     public var summary: String { "LeakyReLU(\(slope))" }
+    /// In place the derivative sees the output as `x`: with a slope ≥ 0, y > 0 exactly when x > 0.
+    public var runsInPlace: Bool { slope >= 0 }
+    public var backwardReadsOutput: Bool { false }
 
     // Both functions read `slope` before choosing, not only in the x ≤ 0 branch: an
     // unconditional read is hoisted out of the shared loop and the choice compiles to a

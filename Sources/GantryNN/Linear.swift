@@ -22,16 +22,11 @@ public final class Linear: Layer {
 
     public var parameterCount: Int { outFeatures * inFeatures + (hasBias ? outFeatures : 0) }
     public var parameterTensors: [ParameterTensor] {
-        var tensors = [ParameterTensor(name: "weight", role: .weight, offset: 0,
-                                       count: outFeatures * inFeatures, fanIn: inFeatures)]
-        if hasBias {
-            tensors.append(ParameterTensor(name: "bias", role: .bias, offset: outFeatures * inFeatures,
-                                           count: outFeatures, fanIn: inFeatures))
-        }
-        return tensors
+        ParameterTensor.weightAndBias(weightCount: outFeatures * inFeatures, outputs: outFeatures, hasBias: hasBias, fanIn: inFeatures)
     }
     public var summary: String { "Linear(\(inFeatures)→\(outFeatures)\(hasBias ? "" : ", no bias"))" }
     public var forwardMultiplyAddsPerSample: Int { inFeatures * outFeatures }
+    public var backwardReadsOutput: Bool { false }
 
     public func bind(parameters: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>,
                      state: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>) {

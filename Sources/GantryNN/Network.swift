@@ -3,8 +3,13 @@
 /// All parameters live in one contiguous buffer (`parameters`) and all gradients in another
 /// with the same layout (`gradients`), so one allreduce covers the whole network and an
 /// optimiser step is one pass over flat memory. Non-trainable state (BatchNorm running
-/// statistics) lives in a third buffer (`state`). Activations, backward scratch and the
-/// layers' shared workspace are allocated here, once: forward and backward never allocate.
+/// statistics) lives in a third buffer (`state`). Activations are allocated here and the
+/// layers' workspace and backward buffers reserved in `scratch`, once: forward and backward
+/// never allocate.
+///
+/// A layer that can (`runsInPlace`) writes its output over the previous layer's when that
+/// layer's backward does not read its own output: an activation after a convolution or a
+/// BatchNorm costs no memory of its own.
 public final class Network {
     public let name: String
     public let layers: [Layer]
@@ -15,16 +20,18 @@ public final class Network {
     /// Where each layer's parameters start in `parameters` (and its gradients in `gradients`).
     public let parameterOffsets: [Int]
     public let stateOffsets: [Int]
+    /// The workspace and backward buffers, shared with other networks (see ScratchSpace).
+    public let scratch: ScratchSpace
 
-    private let activations: [FloatBuffer]      // output of layer i
-    private let backwardScratch: [FloatBuffer]  // two buffers, ping-ponged through backward
-    private let workspace: FloatBuffer
+    private let activations: [FloatBuffer]               // the activation buffers this network owns
+    private let outputs: [UnsafeMutablePointer<Float>]   // output of layer i: one of `activations`
+    private var boundGeneration = -1                     // the scratch generation the layers are bound to
     private var lastInput: UnsafePointer<Float>?
 
     public var inputShape: Shape { layers.first!.inputShape }
     public var outputShape: Shape { layers.last!.outputShape }
 
-    public init(name: String, layers: [Layer], batchSize: Int) {
+    public init(name: String, layers: [Layer], batchSize: Int, scratch: ScratchSpace = .shared) {
         precondition(!layers.isEmpty, "a network needs at least one layer")
         precondition(batchSize > 0, "batch size must be positive")
         for (previous, next) in zip(layers, layers.dropFirst()) {
@@ -34,6 +41,7 @@ public final class Network {
         self.name = name
         self.layers = layers
         self.batchSize = batchSize
+        self.scratch = scratch
 
         var parameterOffsets: [Int] = [], stateOffsets: [Int] = []
         var parameterTotal = 0, stateTotal = 0
@@ -49,18 +57,43 @@ public final class Network {
         gradients = FloatBuffer(count: parameterTotal)
         state = FloatBuffer(count: stateTotal)
 
-        activations = layers.map { FloatBuffer(count: $0.outputShape.count * batchSize) }
+        var activations: [FloatBuffer] = [], outputs: [UnsafeMutablePointer<Float>] = []
+        var previousOwnsItsOutput = false  // the network's input is not ours to overwrite
+        for (i, layer) in layers.enumerated() {
+            let inPlace = previousOwnsItsOutput && Self.canRunInPlace(layer, after: layers[i - 1])
+            previousOwnsItsOutput = !inPlace
+            if inPlace {
+                outputs.append(outputs[i - 1])
+            } else {
+                activations.append(FloatBuffer(count: layer.outputShape.count * batchSize))
+                outputs.append(activations.last!.pointer)
+            }
+        }
+        self.activations = activations
+        self.outputs = outputs
         let largestActivation = layers.map { max($0.inputShape.count, $0.outputShape.count) }.max()! * batchSize
-        backwardScratch = [FloatBuffer(count: largestActivation), FloatBuffer(count: largestActivation)]
-        workspace = FloatBuffer(count: layers.map { $0.workspaceCount(batch: batchSize) }.max()!)
+        scratch.reserve(workspace: layers.map { $0.workspaceCount(batch: batchSize) }.max()!, gradient: largestActivation)
+        bindLayers()
+        for layer in layers { layer.resetState() }
+    }
 
+    /// Whether `layer` may overwrite the output of `previous` (a layer that did not run in
+    /// place itself, so that buffer is its own): `layer` must allow it, and `previous`'s
+    /// backward must not need that output.
+    private static func canRunInPlace(_ layer: Layer, after previous: Layer) -> Bool {
+        layer.runsInPlace && !previous.backwardReadsOutput && layer.inputShape == layer.outputShape
+    }
+
+    /// Gives every layer its slices of the parameter, gradient and state buffers and the
+    /// current scratch workspace.
+    private func bindLayers() {
         for (i, layer) in layers.enumerated() {
             layer.bind(parameters: parameters.pointer + parameterOffsets[i],
                        gradients: gradients.pointer + parameterOffsets[i],
                        state: state.pointer + stateOffsets[i],
-                       workspace: workspace.pointer)
-            layer.resetState()
+                       workspace: scratch.workspacePointer)
         }
+        boundGeneration = scratch.generation
     }
 
     /// Every parameter block with its absolute range in the flat buffer, e.g. "3.weight".
@@ -73,10 +106,9 @@ public final class Network {
         }
     }
 
-    /// Floats of scratch memory held by this network (activations, backward, workspace).
-    public var activationMemoryFloats: Int {
-        activations.reduce(0) { $0 + $1.count } + backwardScratch.reduce(0) { $0 + $1.count } + workspace.count
-    }
+    /// Floats of activation memory this network holds (its workspace and backward buffers
+    /// are in `scratch`, shared).
+    public var activationMemoryFloats: Int { activations.reduce(0) { $0 + $1.count } }
 
     /// Multiply-adds of one forward pass for one sample.
     public var forwardMultiplyAddsPerSample: Int { layers.reduce(0) { $0 + $1.forwardMultiplyAddsPerSample } }
@@ -85,33 +117,36 @@ public final class Network {
     /// output, valid until the next forward. `input` must stay alive until `backward`.
     @discardableResult
     public func forward(_ input: UnsafePointer<Float>, training: Bool) -> UnsafePointer<Float> {
+        if boundGeneration != scratch.generation { bindLayers() }
         lastInput = input
         var current = input
         for (i, layer) in layers.enumerated() {
-            layer.forward(input: current, output: activations[i].pointer, batch: batchSize, training: training)
-            current = UnsafePointer(activations[i].pointer)
+            layer.forward(input: current, output: outputs[i], batch: batchSize, training: training)
+            current = UnsafePointer(outputs[i])
         }
         return current
     }
 
     /// The output of the latest forward pass.
-    public var output: UnsafePointer<Float> { UnsafePointer(activations.last!.pointer) }
+    public var output: UnsafePointer<Float> { UnsafePointer(outputs.last!) }
 
     /// Backpropagates `outputGradient` through the latest forward pass. Adds parameter
     /// gradients into `gradients` when `accumulateParameterGradients` (call `zeroGradients`
     /// first to start afresh), and returns dL/d(input) when `needInputGradient`, valid until
-    /// the next backward.
+    /// the next backward of a network sharing this one's `scratch` (it may be passed straight
+    /// to that backward as its output gradient).
     @discardableResult
     public func backward(_ outputGradient: UnsafePointer<Float>, accumulateParameterGradients: Bool,
                          needInputGradient: Bool) -> UnsafePointer<Float>? {
         guard let input = lastInput else { preconditionFailure("\(name): backward before forward") }
+        if boundGeneration != scratch.generation { bindLayers() }
         var gradient = outputGradient
         for i in stride(from: layers.count - 1, through: 0, by: -1) {
-            let layerInput = i == 0 ? input : UnsafePointer(activations[i - 1].pointer)
+            let layerInput = i == 0 ? input : UnsafePointer(outputs[i - 1])
             let wantInputGradient = i > 0 || needInputGradient
             if !wantInputGradient && !accumulateParameterGradients { break }
-            let target = wantInputGradient ? backwardScratch[i % 2].pointer : nil
-            layers[i].backward(input: layerInput, output: UnsafePointer(activations[i].pointer),
+            let target = wantInputGradient ? scratch.gradientBuffer(avoiding: gradient) : nil
+            layers[i].backward(input: layerInput, output: UnsafePointer(outputs[i]),
                                outputGradient: gradient, inputGradient: target,
                                batch: batchSize, accumulateParameterGradients: accumulateParameterGradients)
             if let target { gradient = UnsafePointer(target) }

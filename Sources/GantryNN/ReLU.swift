@@ -8,6 +8,9 @@ public final class ReLU: ElementwiseActivation {
     }
 
     public var summary: String { "ReLU" }
+    /// In place the derivative sees the output as `x`: y > 0 exactly when x > 0.
+    public var runsInPlace: Bool { true }
+    public var backwardReadsOutput: Bool { false }
 
     @inline(__always) public func activate(_ x: Float) -> Float { x > 0 ? x : 0 }
     /// The subgradient at 0 is taken as 0, like PyTorch.

@@ -10,6 +10,8 @@ public final class Tanh: ElementwiseActivation {
     }
 
     public var summary: String { "Tanh" }
+    /// Its derivative needs only the output.
+    public var runsInPlace: Bool { true }
 
     @inline(__always) public func activate(_ x: Float) -> Float { tanhf(x) }
     /// From the saved output: tanh′(x) = 1 − tanh²(x) = 1 − y², no second tanh needed.

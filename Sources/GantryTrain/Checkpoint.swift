@@ -1,6 +1,21 @@
 import Foundation
-import CZlib
 import GantryNN
+import GantryData
+
+/// Where the data stream stands: the next real batch to draw and its epoch.
+public struct SamplerPosition: Codable, Equatable {
+    public var epoch: Int
+    /// Global batches drawn so far (each D step draws one).
+    public var batchCounter: Int
+}
+
+/// The keys of the counter-based random generator: with these, every weight initialisation,
+/// data permutation and noise vector of the run can be drawn again.
+public struct RandomKeys: Codable, Equatable {
+    public var generator = "philox4x32-10"
+    public var seed: UInt64
+    public var streams: [String: UInt64]
+}
 
 /// What a checkpoint says about the run it came from (the "header" section, JSON).
 public struct CheckpointHeader: Codable {
@@ -10,10 +25,10 @@ public struct CheckpointHeader: Codable {
     public var noiseDimension: Int
     /// Iterations completed; training resumes at this step.
     public var step: Int
-    public var epoch: Int
     public var worldSize: Int
     public var globalBatch: Int
-    public var seed: UInt64
+    public var sampler: SamplerPosition
+    public var random: RandomKeys
     public var gantryVersion: String
     public var options: TrainingOptions
 }
@@ -35,11 +50,8 @@ public struct NetworkSnapshot {
     }
 
     public init(network: Network, optimizer: Adam) {
-        parameters = network.parameters.array
-        state = network.state.array
-        adamStep = optimizer.step
-        adamFirstMoment = optimizer.firstMoment.array
-        adamSecondMoment = optimizer.secondMoment.array
+        self.init(parameters: network.parameters.array, state: network.state.array, adamStep: optimizer.step,
+                  adamFirstMoment: optimizer.firstMoment.array, adamSecondMoment: optimizer.secondMoment.array)
     }
 
     /// Copies the parameters and state into `network` (any batch size) and, if given, the
@@ -54,23 +66,21 @@ public struct NetworkSnapshot {
     }
 }
 
-/// A training checkpoint: format version 1, documented in docs/checkpoint-format.md.
-///
-/// Layout (little-endian): the magic "GANTRYCK", a UInt32 format version, a UInt32 section
-/// count, then per section a UInt16 name length and UTF-8 name, a UInt64 payload length, the
-/// payload's CRC32 (zlib) as UInt32, and the payload. Float arrays are raw Float32.
+/// A training checkpoint (docs/checkpoint-format.md): the header, both networks with their
+/// Adam state, and the recent metrics, in the sections of a CheckpointFile.
 public struct Checkpoint {
-    public static let magic = Array("GANTRYCK".utf8)
-    public static let formatVersion: UInt32 = 1
-
     public var header: CheckpointHeader
     public var generator: NetworkSnapshot
     public var discriminator: NetworkSnapshot
+    /// The latest metrics records, so that a resumed run keeps its recent history.
+    public var recentMetrics: [MetricsRecord]
 
-    public init(header: CheckpointHeader, generator: NetworkSnapshot, discriminator: NetworkSnapshot) {
+    public init(header: CheckpointHeader, generator: NetworkSnapshot, discriminator: NetworkSnapshot,
+                recentMetrics: [MetricsRecord] = []) {
         self.header = header
         self.generator = generator
         self.discriminator = discriminator
+        self.recentMetrics = recentMetrics
     }
 
     /// The model this checkpoint was trained as.
@@ -86,7 +96,7 @@ public struct Checkpoint {
     public func encode() throws -> [UInt8] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        var sections: [(String, [UInt8])] = [("header", Array(try encoder.encode(header)))]
+        var sections: [(name: String, payload: [UInt8])] = [("header", Array(try encoder.encode(header)))]
         for (prefix, snapshot) in [("G", generator), ("D", discriminator)] {
             sections.append(("\(prefix).parameters", Self.bytes(of: snapshot.parameters)))
             sections.append(("\(prefix).state", Self.bytes(of: snapshot.state)))
@@ -94,18 +104,8 @@ public struct Checkpoint {
             sections.append(("\(prefix).adam.m", Self.bytes(of: snapshot.adamFirstMoment)))
             sections.append(("\(prefix).adam.v", Self.bytes(of: snapshot.adamSecondMoment)))
         }
-        var out = Self.magic
-        Self.append(Self.formatVersion, to: &out)
-        Self.append(UInt32(sections.count), to: &out)
-        for (name, payload) in sections {
-            let nameBytes = Array(name.utf8)
-            Self.append(UInt16(nameBytes.count), to: &out)
-            out += nameBytes
-            Self.append(UInt64(payload.count), to: &out)
-            Self.append(Self.crc32(payload), to: &out)
-            out += payload
-        }
-        return out
+        sections.append(("metrics", Array(try encoder.encode(recentMetrics))))
+        return CheckpointFile.encode(sections)
     }
 
     /// Writes atomically (temporary file, fsync, rename): `path` is either the old complete
@@ -120,132 +120,80 @@ public struct Checkpoint {
         try decode(AtomicFile.read(path), source: path)
     }
 
+    /// Parses and validates every section: CRCs, the header, and array sizes against the model.
     public static func decode(_ bytes: [UInt8], source: String) throws -> Checkpoint {
-        var reader = ByteReader(bytes: bytes, source: source)
-        guard bytes.count >= magic.count, Array(bytes[0..<magic.count]) == magic else {
-            throw GantryError("\(source) is not a Gantry checkpoint (wrong magic bytes)")
+        let file = try CheckpointFile.parse(bytes, source: source)
+        if let bad = file.sections.first(where: { !$0.crcIsValid }) {
+            throw GantryError("\(source) is corrupt: section \(bad.name) fails its CRC32 check")
         }
-        reader.offset = magic.count
-        let version: UInt32 = try reader.read()
-        guard version == formatVersion else {
-            throw GantryError("\(source) has checkpoint format version \(version); this Gantry reads version \(formatVersion)")
+        func payload(_ name: String) throws -> [UInt8] {
+            guard let section = file.section(name) else { throw GantryError("\(source) lacks the section \(name)") }
+            return section.payload
         }
-        let count: UInt32 = try reader.read()
-        var sections: [String: [UInt8]] = [:]
-        for _ in 0..<count {
-            let nameLength: UInt16 = try reader.read()
-            let name = String(decoding: try reader.take(Int(nameLength)), as: UTF8.self)
-            let length: UInt64 = try reader.read()
-            let expectedCRC: UInt32 = try reader.read()
-            guard length <= UInt64(bytes.count) else { throw reader.truncated("section \(name)") }
-            let payload = try reader.take(Int(length))
-            guard crc32(payload) == expectedCRC else {
-                throw GantryError("\(source) is corrupt: section \(name) fails its CRC32 check")
-            }
-            sections[name] = payload
-        }
-
-        func section(_ name: String) throws -> [UInt8] {
-            guard let payload = sections[name] else { throw GantryError("\(source) lacks the section \(name)") }
-            return payload
-        }
+        let decoder = JSONDecoder()
         let header: CheckpointHeader
+        let recentMetrics: [MetricsRecord]
         do {
-            header = try JSONDecoder().decode(CheckpointHeader.self, from: Data(try section("header")))
+            header = try decoder.decode(CheckpointHeader.self, from: Data(try payload("header")))
+            recentMetrics = try decoder.decode([MetricsRecord].self, from: Data(try payload("metrics")))
         } catch let error as GantryError {
             throw error
         } catch {
-            throw GantryError("\(source) has an unreadable header: \(error)")
+            throw GantryError("\(source) has an unreadable header or metrics section: \(error)")
         }
         guard let kind = ModelKind(rawValue: header.model) else {
             throw GantryError("\(source) is for unknown model '\(header.model)'")
         }
+        let shape = kind.sampleShape
+        let problems = [
+            header.step < 0 ? "a negative step (\(header.step))" : nil,
+            header.worldSize < 1 ? "a world size of \(header.worldSize)" : nil,
+            header.globalBatch < 1 ? "a global batch of \(header.globalBatch)" : nil,
+            header.sampler.batchCounter < 0 || header.sampler.epoch < 0 ? "a negative sampler position" : nil,
+            header.noiseDimension != kind.noiseDimension ? "noise of \(header.noiseDimension) dimensions for \(kind.rawValue)" : nil,
+            header.sampleShape != [shape.channels, shape.height, shape.width]
+                ? "sample shape \(header.sampleShape) for \(kind.rawValue)" : nil,
+        ].compactMap { $0 }
+        if let problem = problems.first {
+            throw GantryError("\(source) has an inconsistent header: \(problem)")
+        }
+        let expected = kind.parameterCounts
 
-        func snapshot(_ prefix: String, _ network: Network) throws -> NetworkSnapshot {
+        func snapshot(_ prefix: String, parameters: Int, state: Int) throws -> NetworkSnapshot {
             func floats(_ name: String, count: Int) throws -> [Float] {
-                let values: [Float] = try Self.values(try section("\(prefix).\(name)"))
+                let values: [Float] = try Self.values(try payload("\(prefix).\(name)"), section: "\(prefix).\(name)", source: source)
                 guard values.count == count else {
-                    throw GantryError("\(source): section \(prefix).\(name) holds \(values.count) floats; model \(kind.rawValue) needs \(count)")
+                    throw GantryError("\(source): section \(prefix).\(name) holds \(values.count) floats; model \(kind.rawValue) has \(count)")
                 }
                 return values
             }
-            let steps: [Int64] = try Self.values(try section("\(prefix).adam.step"))
-            guard steps.count == 1 else { throw GantryError("\(source): section \(prefix).adam.step is malformed") }
-            return NetworkSnapshot(parameters: try floats("parameters", count: network.parameters.count),
-                                   state: try floats("state", count: network.state.count),
+            let steps: [Int64] = try Self.values(try payload("\(prefix).adam.step"), section: "\(prefix).adam.step", source: source)
+            guard steps.count == 1, steps[0] >= 0 else { throw GantryError("\(source): section \(prefix).adam.step is malformed") }
+            return NetworkSnapshot(parameters: try floats("parameters", count: parameters),
+                                   state: try floats("state", count: state),
                                    adamStep: Int(steps[0]),
-                                   adamFirstMoment: try floats("adam.m", count: network.parameters.count),
-                                   adamSecondMoment: try floats("adam.v", count: network.parameters.count))
+                                   adamFirstMoment: try floats("adam.m", count: parameters),
+                                   adamSecondMoment: try floats("adam.v", count: parameters))
         }
         return Checkpoint(header: header,
-                          generator: try snapshot("G", kind.makeGenerator(batch: 1)),
-                          discriminator: try snapshot("D", kind.makeDiscriminator(batch: 1)))
-    }
-
-    // MARK: Finding checkpoints
-
-    /// The checkpoint file named by `path`: the file itself, or the newest
-    /// `checkpoints/step-NNNNNN.gckpt` of a run directory.
-    public static func resolve(_ path: String) throws -> String {
-        guard fileExists(path) else { throw GantryError("no checkpoint at \(path): no such file or directory") }
-        guard isDirectory(path) else { return path }
-        let directory = isDirectory("\(path)/checkpoints") ? "\(path)/checkpoints" : path
-        guard let newest = directoryEntries(directory).filter({ $0.hasPrefix("step-") && $0.hasSuffix(".gckpt") }).last else {
-            throw GantryError("no checkpoint (step-*.gckpt) in \(directory)")
-        }
-        return "\(directory)/\(newest)"
-    }
-
-    public static func fileName(step: Int) -> String {
-        "step-\(padded(step)).gckpt"
-    }
-
-    // MARK: Bytes
-
-    static func crc32(_ bytes: [UInt8]) -> UInt32 {
-        bytes.withUnsafeBufferPointer { UInt32(CZlib.crc32(0, $0.baseAddress, UInt32($0.count))) }
+                          generator: try snapshot("G", parameters: expected.generator.parameters, state: expected.generator.state),
+                          discriminator: try snapshot("D", parameters: expected.discriminator.parameters,
+                                                      state: expected.discriminator.state),
+                          recentMetrics: recentMetrics)
     }
 
     static func bytes<T>(of values: [T]) -> [UInt8] {
         values.withUnsafeBytes { Array($0) }
     }
 
-    static func values<T>(_ bytes: [UInt8]) throws -> [T] {
+    static func values<T>(_ bytes: [UInt8], section: String, source: String) throws -> [T] {
         let size = MemoryLayout<T>.stride
-        guard bytes.count % size == 0 else { throw GantryError("a checkpoint section has a partial value") }
+        guard bytes.count % size == 0 else {
+            throw GantryError("\(source): section \(section) ends inside a value (\(bytes.count) bytes)")
+        }
         return [T](unsafeUninitializedCapacity: bytes.count / size) { buffer, count in
-            bytes.withUnsafeBytes { raw in
-                UnsafeMutableRawBufferPointer(buffer).copyMemory(from: raw)
-            }
+            bytes.withUnsafeBytes { UnsafeMutableRawBufferPointer(buffer).copyMemory(from: $0) }
             count = bytes.count / size
         }
-    }
-
-    static func append<T: FixedWidthInteger>(_ value: T, to bytes: inout [UInt8]) {
-        withUnsafeBytes(of: value.littleEndian) { bytes += $0 }
-    }
-}
-
-/// Sequential little-endian reads from a byte array, with errors that say "truncated".
-struct ByteReader {
-    let bytes: [UInt8]
-    let source: String
-    var offset = 0
-
-    func truncated(_ what: String) -> GantryError {
-        GantryError("\(source) is truncated: it ends inside \(what) (\(bytes.count) bytes)")
-    }
-
-    mutating func take(_ count: Int) throws -> [UInt8] {
-        guard count >= 0, offset + count <= bytes.count else { throw truncated("byte \(offset)") }
-        defer { offset += count }
-        return Array(bytes[offset..<(offset + count)])
-    }
-
-    mutating func read<T: FixedWidthInteger>() throws -> T {
-        let slice = try take(MemoryLayout<T>.size)
-        var value: T = 0
-        withUnsafeMutableBytes(of: &value) { $0.copyBytes(from: slice) }
-        return T(littleEndian: value)
     }
 }

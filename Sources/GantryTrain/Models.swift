@@ -36,7 +36,7 @@ public enum ModelKind: String, CaseIterable, Codable {
         Network(name: "D", layers: discriminatorLayers(), batchSize: batch)
     }
 
-    private func generatorLayers() -> [Layer] {
+    func generatorLayers() -> [Layer] {
         switch self {
         case .mlp:
             return [Linear(2, 128), ReLU(Shape(channels: 128)),
@@ -53,7 +53,7 @@ public enum ModelKind: String, CaseIterable, Codable {
         }
     }
 
-    private func discriminatorLayers() -> [Layer] {
+    func discriminatorLayers() -> [Layer] {
         switch self {
         case .mlp:
             return [Linear(2, 128), LeakyReLU(Shape(channels: 128), slope: 0.2),
@@ -135,5 +135,16 @@ enum ConvStack {
         precondition(head.outputShape == Shape(channels: 1), "discriminator head must reduce to one logit, got \(head.outputShape)")
         layers.append(head)
         return layers
+    }
+}
+
+extension ModelKind {
+    /// Floats of parameters and of state (BatchNorm statistics) of G and D, from the layer
+    /// definitions, without allocating the networks' activations.
+    public var parameterCounts: (generator: (parameters: Int, state: Int), discriminator: (parameters: Int, state: Int)) {
+        func count(_ layers: [Layer]) -> (parameters: Int, state: Int) {
+            (layers.reduce(0) { $0 + $1.parameterCount }, layers.reduce(0) { $0 + $1.stateCount })
+        }
+        return (count(generatorLayers()), count(discriminatorLayers()))
     }
 }

@@ -17,17 +17,23 @@ public struct MetricsRecord: Codable {
     /// Seconds per iteration spent in each part, on rank 0.
     public var seconds: [String: Double]
 
-    init(step: Int, epoch: Int, lossD: Double, lossG: Double, dReal: Double, dFake: Double,
-         steps: Int, globalBatch: Int, timing: PhaseTiming) {
+    /// Steps in this window whose update was skipped for non-finite values.
+    public var skippedSteps: Int
+
+    init(step: Int, window: MetricsWindow, globalBatch: Int, timing: PhaseTiming) {
+        let steps = max(window.steps, 1)
+        let mean = 1 / Double(steps)
         self.step = step
-        self.epoch = epoch
-        self.lossD = lossD
-        self.lossG = lossG
-        self.dReal = dReal
-        self.dFake = dFake
+        epoch = window.epoch
+        lossD = window.sums.lossD * mean
+        lossG = window.sums.lossG * mean
+        dReal = window.sums.dReal * mean
+        dFake = window.sums.dFake * mean
+        skippedSteps = window.skipped
         jsdEstimate = (log(4) - lossD) / 2
-        let perStep = 1 / Double(max(steps, 1))
-        imagesPerSecond = timing.total > 0 ? Double(globalBatch * steps) / timing.total : 0
+        let iterations = window.steps + window.skipped
+        let perStep = 1 / Double(max(iterations, 1))
+        imagesPerSecond = timing.total > 0 ? Double(globalBatch * iterations) / timing.total : 0
         seconds = ["data": timing.data * perStep,
                    "d_compute": timing.discriminatorCompute * perStep,
                    "d_communication": timing.discriminatorCommunication * perStep,
@@ -39,7 +45,7 @@ public struct MetricsRecord: Codable {
     enum CodingKeys: String, CodingKey {
         case step, epoch, seconds
         case lossD = "loss_d", lossG = "loss_g", dReal = "d_real", dFake = "d_fake"
-        case jsdEstimate = "jsd_estimate", imagesPerSecond = "images_per_s"
+        case jsdEstimate = "jsd_estimate", imagesPerSecond = "images_per_s", skippedSteps = "skipped_steps"
     }
 }
 
@@ -53,8 +59,9 @@ public struct MetricsRecord: Codable {
 /// and the console: one progress line per log step.
 public final class RunOutput {
     public let directory: String
-    private let metricsHandle: FileHandle
+    private let metrics: MetricsLog
     private let startTime = Clock.now()
+    private var startStep = 0
     private var sampleGenerator: Network?
     private var sampleNoise: FloatBuffer?
     private var realPoints: [(Float, Float)] = []
@@ -65,60 +72,69 @@ public final class RunOutput {
         return encoder
     }()
 
-    /// Creates the run directory. Refuses one that already holds a run, so that a good run
-    /// is never overwritten.
-    public init(directory: String, plan: TrainingPlan, arguments: [String]) throws {
+    /// Opens the run directory. A new run refuses a directory that already holds one, so a
+    /// good run is never overwritten. A resumed run (`resumingAt` the checkpoint's step)
+    /// records the resumption and the changed flags in config.json and keeps the metrics
+    /// lines up to that step: the steps after it are about to be trained again.
+    public init(directory: String, plan: TrainingPlan, arguments: [String],
+                resumingAt resumedStep: Int? = nil, from checkpointPath: String? = nil, changed: [String: String] = [:]) throws {
         self.directory = directory
-        for existing in ["metrics.jsonl", "config.json", "checkpoints"] where fileExists("\(directory)/\(existing)") {
-            throw GantryError("--out \(directory) already holds a run (\(existing)); choose a new directory")
+        let configPath = "\(directory)/config.json"
+        if resumedStep == nil {
+            for existing in ["metrics.jsonl", "config.json", "checkpoints"] where fileExists("\(directory)/\(existing)") {
+                throw GantryError("--out \(directory) already holds a run (\(existing)); choose a new directory, or continue it with --resume auto")
+            }
         }
         try makeDirectories(directory)
         try makeDirectories("\(directory)/samples")
         try makeDirectories("\(directory)/checkpoints")
 
-        let config = RunConfig(options: plan.options, worldSize: plan.worldSize, localBatch: plan.localBatch,
+        let now = ISO8601DateFormatter().string(from: Date())
+        var config: RunConfig
+        if let resumedStep, fileExists(configPath) {
+            do {
+                config = try JSONDecoder().decode(RunConfig.self, from: Data(AtomicFile.read(configPath)))
+            } catch {
+                throw GantryError("cannot read \(configPath) to record the resumption: \(error)")
+            }
+            config.resumes.append(Resumption(step: resumedStep, worldSize: plan.worldSize, globalBatch: plan.globalBatch,
+                                             totalSteps: plan.totalSteps, checkpoint: checkpointPath ?? "", time: now,
+                                             changed: changed, arguments: arguments))
+        } else {
+            config = RunConfig(options: plan.options, worldSize: plan.worldSize, localBatch: plan.localBatch,
                                globalBatch: plan.globalBatch, totalSteps: plan.totalSteps,
                                dataset: DatasetDescription(name: plan.dataset.name, count: plan.dataset.count),
                                versions: ["gantry": GantryVersion.current, "mpi": Communicator.libraryVersion,
                                           "openblas": BLAS.configuration],
-                               host: ProcessInfo.processInfo.hostName,
-                               started: ISO8601DateFormatter().string(from: Date()),
-                               arguments: arguments)
+                               host: ProcessInfo.processInfo.hostName, started: now, arguments: arguments,
+                               resumedFrom: checkpointPath, resumes: [])
+        }
         let configEncoder = JSONEncoder()
         configEncoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-        try AtomicFile.write(Array(try configEncoder.encode(config)) + [10], to: "\(directory)/config.json")
-
-        let metricsPath = "\(directory)/metrics.jsonl"
-        guard FileManager.default.createFile(atPath: metricsPath, contents: nil),
-              let handle = FileHandle(forWritingAtPath: metricsPath) else {
-            throw GantryError("cannot create \(metricsPath)")
-        }
-        metricsHandle = handle
+        try AtomicFile.write(Array(try configEncoder.encode(config)) + [10], to: configPath)
+        metrics = try MetricsLog(path: "\(directory)/metrics.jsonl", keepingStepsThrough: resumedStep)
     }
 
-    func announce(plan: TrainingPlan, generator: Network, discriminator: Network) {
+    func announce(plan: TrainingPlan, generator: Network, discriminator: Network, startStep: Int) {
+        self.startStep = startStep
+        let from = startStep > 0 ? ", resuming at step \(startStep)" : ""
         print("gantry \(GantryVersion.current): training \(plan.model.rawValue) on \(plan.dataset.name) "
               + "(\(plan.dataset.count) samples) with \(plan.worldSize) rank\(plan.worldSize == 1 ? "" : "s"), "
-              + "batch \(plan.localBatch) per rank (global \(plan.globalBatch)), \(plan.totalSteps) steps")
+              + "batch \(plan.localBatch) per rank (global \(plan.globalBatch)), \(plan.totalSteps) steps\(from)")
         print("G: \(generator.parameters.count) parameters, D: \(discriminator.parameters.count) parameters; run directory \(directory)")
         fflush(stdout)
     }
 
     func log(_ record: MetricsRecord, totalSteps: Int) throws {
-        let line = Array(try encoder.encode(record)) + [10]
-        do {
-            try metricsHandle.write(contentsOf: Data(line))
-        } catch {
-            throw GantryError("cannot append to \(directory)/metrics.jsonl: \(error.localizedDescription)")
-        }
+        try metrics.append(Array(try encoder.encode(record)) + [10])
         let elapsed = Clock.now() - startTime
-        let remaining = elapsed / Double(record.step) * Double(totalSteps - record.step)
-        let width = String(totalSteps).count
-        let stepText = String(repeating: " ", count: max(0, width - String(record.step).count)) + String(record.step)
+        let remaining = elapsed / Double(max(record.step - startStep, 1)) * Double(totalSteps - record.step)
+        let stepText = String(record.step).rightAligned(String(totalSteps).count)
+        let skipped = record.skippedSteps > 0 ? "  skipped \(record.skippedSteps) non-finite" : ""
         print("step \(stepText)/\(totalSteps)  epoch \(record.epoch)  "
               + "loss_d \(fixed(record.lossD, 4))  loss_g \(fixed(record.lossG, 4))  "
               + "D(x) \(fixed(record.dReal, 3))  D(G(z)) \(fixed(record.dFake, 3))  "
-              + "\(fixed(record.imagesPerSecond, 0)) img/s  ETA \(duration(remaining))")
+              + "\(fixed(record.imagesPerSecond, 0)) img/s  ETA \(duration(remaining))\(skipped)")
         fflush(stdout)
     }
 
@@ -151,12 +167,19 @@ public final class RunOutput {
         return ImageGrid.make(batch: images, count: count, channels: shape.channels, height: shape.height, width: shape.width)
     }
 
-    func writeCheckpoint(_ checkpoint: Checkpoint) throws {
-        try checkpoint.write(to: "\(directory)/checkpoints/\(Checkpoint.fileName(step: checkpoint.header.step))")
+    func writeCheckpoint(_ checkpoint: Checkpoint, keep: Int, keepEvery: Int?) throws {
+        let checkpoints = CheckpointDirectory(runDirectory: directory)
+        try checkpoint.write(to: checkpoints.file(step: checkpoint.header.step))
+        checkpoints.prune(keep: keep, keepEvery: keepEvery)
+    }
+
+    func stopped(step: Int) {
+        print("stopped on SIGTERM/SIGINT at step \(step): checkpoint \(CheckpointDirectory(runDirectory: directory).file(step: step)); "
+              + "continue with: gantry train --out \(directory) --resume auto")
+        fflush(stdout)
     }
 
     func finish(plan: TrainingPlan) {
-        try? metricsHandle.synchronize()
         print("done in \(duration(Clock.now() - startTime)): samples in \(directory)/samples, checkpoints in \(directory)/checkpoints, metrics in \(directory)/metrics.jsonl")
         fflush(stdout)
     }
@@ -174,10 +197,32 @@ struct RunConfig: Codable {
     var host: String
     var started: String
     var arguments: [String]
+    /// The checkpoint a run directory was seeded from (`--resume FILE` into a new `--out`).
+    var resumedFrom: String?
+    /// Every time the run was resumed: at which step, on how many ranks, with which flags changed.
+    var resumes: [Resumption]
 
     enum CodingKeys: String, CodingKey {
-        case options, dataset, versions, host, started, arguments
+        case options, dataset, versions, host, started, arguments, resumes
         case worldSize = "world_size", localBatch = "local_batch", globalBatch = "global_batch", totalSteps = "total_steps"
+        case resumedFrom = "resumed_from"
+    }
+}
+
+/// One resumption of a run, recorded in config.json: changed flags take effect at `step`.
+struct Resumption: Codable {
+    var step: Int
+    var worldSize: Int
+    var globalBatch: Int
+    var totalSteps: Int
+    var checkpoint: String
+    var time: String
+    var changed: [String: String]
+    var arguments: [String]
+
+    enum CodingKeys: String, CodingKey {
+        case step, checkpoint, time, changed, arguments
+        case worldSize = "world_size", globalBatch = "global_batch", totalSteps = "total_steps"
     }
 }
 

@@ -10,7 +10,7 @@ public struct TrainedGenerator {
 
     /// Loads `fileOrRunDirectory` (a run directory means its newest checkpoint).
     public init(fileOrRunDirectory: String) throws {
-        path = try Checkpoint.resolve(fileOrRunDirectory)
+        path = try CheckpointDirectory.resolve(fileOrRunDirectory)
         checkpoint = try Checkpoint.load(path)
         model = try checkpoint.modelKind()
     }
@@ -50,7 +50,7 @@ public struct TrainedGenerator {
 
     /// The 2-D mixture this checkpoint's generator was trained on.
     private func trainingMixture() throws -> Mixture2D {
-        guard let mixture = try makeDataset(checkpoint.header.dataset, seed: checkpoint.header.seed) as? Mixture2D else {
+        guard let mixture = try makeDataset(checkpoint.header.dataset, seed: checkpoint.header.random.seed) as? Mixture2D else {
             throw GantryError("\(path) was trained on \(checkpoint.header.dataset), which is not a 2-D mixture (ring8, grid25)")
         }
         return mixture

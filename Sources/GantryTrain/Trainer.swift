@@ -21,7 +21,7 @@ public final class Trainer {
     let discriminatorOptimizer: Adam
     let sampler: GlobalSampler
     /// Iterations completed so far.
-    public private(set) var step = 0
+    public internal(set) var step = 0
 
     // Per-step buffers, allocated once.
     private let realBatch: FloatBuffer
@@ -29,17 +29,29 @@ public final class Trainer {
     private let logitGradient: FloatBuffer
 
     private let output: RunOutput?
-    private var timing = PhaseTiming()
+    var timing = PhaseTiming()
     private var window = MetricsWindow()
+    /// Whether this step's D or G gradients were not finite (identical on every rank: they
+    /// are checked after the allreduce).
+    private var nonFiniteNetworks: [String] = []
+    private var recentMetrics: [MetricsRecord] = []
+    /// The per-step agreement's five doubles, allocated once.
+    private let agreement = UnsafeMutablePointer<Double>.allocate(capacity: 5)
+    private var lastCheckpointStep: Int?
 
-    /// Builds this rank's replica. Performs no collective operation (see Job).
-    public init(plan: TrainingPlan, communicator: Communicator, output: RunOutput?) throws {
+    /// Builds this rank's replica, fresh from the seed or restored from `checkpoint`.
+    /// Performs no collective operation (see Job).
+    public init(plan: TrainingPlan, communicator: Communicator, output: RunOutput?, resumingFrom checkpoint: Checkpoint? = nil) throws {
         self.plan = plan
         self.communicator = communicator
         self.output = output
         let model = plan.model, n = plan.localBatch
         generator = model.makeGenerator(batch: n)
         discriminator = model.makeDiscriminator(batch: n)
+        if plan.options.syncBatchNorm {
+            generator.synchronizeBatchNorm(through: communicator)
+            discriminator.synchronizeBatchNorm(through: communicator)
+        }
         generatorOptimizer = Adam(parameterCount: generator.parameters.count, learningRate: plan.options.learningRateG,
                                   beta1: plan.options.beta1, beta2: plan.options.beta2)
         discriminatorOptimizer = Adam(parameterCount: discriminator.parameters.count, learningRate: plan.options.learningRateD,
@@ -49,37 +61,84 @@ public final class Trainer {
         noise = FloatBuffer(count: model.noiseDimension * n)
         logitGradient = FloatBuffer(count: n)
 
-        model.initialize(generator, seed: plan.options.seed, substream: 0)
-        model.initialize(discriminator, seed: plan.options.seed, substream: 1)
-        // No collectives here: this runs in the job's setup phase, where a rank that failed
-        // earlier waits in the agreement allreduce instead (see Job).
+        if let checkpoint {
+            checkpoint.generator.restore(into: generator, optimizer: generatorOptimizer)
+            checkpoint.discriminator.restore(into: discriminator, optimizer: discriminatorOptimizer)
+            step = checkpoint.header.step
+            lastCheckpointStep = step
+            recentMetrics = checkpoint.recentMetrics
+        } else {
+            model.initialize(generator, seed: plan.options.seed, substream: 0)
+            model.initialize(discriminator, seed: plan.options.seed, substream: 1)
+        }
     }
+
+    deinit { agreement.deallocate() }
 
     // MARK: The loop
 
     public func run() throws {
-        let total = plan.totalSteps
+        let total = plan.totalSteps, options = plan.options
         // Rank 0's replica is the reference: every rank starts from its exact bits.
         for network in [generator, discriminator] {
             try communicator.broadcast(network.parameters.pointer, count: network.parameters.count)
             try communicator.broadcast(network.state.pointer, count: network.state.count)
         }
-        output?.announce(plan: plan, generator: generator, discriminator: discriminator)
+        StopSignal.install()
+        output?.announce(plan: plan, generator: generator, discriminator: discriminator, startStep: step)
         while step < total {
-            try trainOneIteration()
+            let local = try trainOneIteration()
             step += 1
-            let options = plan.options
-            if step % options.logEvery == 0 || step == total { try logMetrics() }
+            let stopRequested = try agreeOnStep(local)
+            if step % options.logEvery == 0 || step == total || stopRequested { try logMetrics() }
             if step % options.checkEvery == 0 || step == total { try checkReplicasAgree() }
             if step % options.sampleEvery == 0 || step == total { try output?.writeSamples(step: step, generator: generator, plan: plan) }
-            if step % options.checkpointEvery == 0 || step == total { try output?.writeCheckpoint(makeCheckpoint()) }
+            if step % options.checkpointEvery == 0 || step == total || stopRequested { try writeCheckpoint() }
+            if stopRequested {
+                output?.stopped(step: step)
+                return
+            }
         }
         output?.finish(plan: plan)
     }
 
+    /// The per-step agreement: one small allreduce carries the stop requests of all ranks
+    /// and the step's losses. Returns whether any rank asked to stop; throws an
+    /// AgreedFailure when the step was not finite and the policy is to stop.
+    private func agreeOnStep(_ local: StepLosses) throws -> Bool {
+        let sums = agreement
+        (sums[0], sums[1], sums[2], sums[3], sums[4]) = (StopSignal.isRequested ? 1 : 0, local.lossD, local.lossG, local.dReal, local.dFake)
+        try communicator.allreduce(sums, count: 5)
+        let scale = 1 / Double(communicator.size)
+        let losses = StepLosses(lossD: sums[1] * scale, lossG: sums[2] * scale, dReal: sums[3] * scale, dFake: sums[4] * scale)
+        if !losses.lossD.isFinite || !losses.lossG.isFinite { nonFiniteNetworks.append("losses") }
+        if nonFiniteNetworks.isEmpty {
+            window.add(losses)
+        } else {
+            let what = nonFiniteNetworks.joined(separator: " and ")
+            nonFiniteNetworks = []
+            switch plan.options.onNonFinite {
+            case .stop:
+                let last = lastCheckpointStep.map { "the last good checkpoint is \(CheckpointDirectory.fileName(step: $0))" }
+                    ?? "no checkpoint was written yet"
+                throw AgreedFailure("non-finite \(what) at step \(step) (loss_d \(losses.lossD), loss_g \(losses.lossG)): "
+                                    + "stopped without a new checkpoint; \(last). Lower --lr-d/--lr-g, or pass --on-nan skip-step")
+            case .skipStep:
+                window.skipped += 1
+            }
+        }
+        return sums[0] > 0
+    }
+
+    /// 1/size: each rank scales its loss gradient by its share of the global batch, so that
+    /// the allreduce's sum is already the gradient of the global mean (no averaging pass).
+    private var shareOfGlobalBatch: Float { 1 / Float(communicator.size) }
+
     /// K discriminator steps, then one generator step (Goodfellow et al., Algorithm 1).
-    func trainOneIteration() throws {
+    /// Returns this rank's losses and D outputs (means over its slice).
+    func trainOneIteration() throws -> StepLosses {
         let n = plan.localBatch
+        var losses = StepLosses()
         for k in 0..<plan.options.dSteps {
             // --- D phase: L_D = BCE(D(x), 1) + BCE(D(G(z)), 0), mean over the global batch.
             let batchCounter = step * plan.options.dSteps + k
@@ -88,57 +147,66 @@ public final class Trainer {
             let mine = indices.dropFirst(communicator.rank * n).prefix(n)
             plan.dataset.writeBatch(indices: mine, into: realBatch.pointer)
             fillNoise(batchCounter: batchCounter)
+            window.epoch = epoch
             timing.data += clock.lap()
 
             let fake = generator.forward(noise.pointer, training: true)  // no G gradients in this phase
+            timing.generatorForward += clock.lap()
             discriminator.zeroGradients()
             discriminator.forward(realBatch.pointer, training: true)
             let real = BinaryCrossEntropy.mean(logits: discriminator.output, target: 1, count: n,
-                                               gradient: logitGradient.pointer)
+                                               gradient: logitGradient.pointer, gradientScale: shareOfGlobalBatch)
             discriminator.backward(logitGradient.pointer, accumulateParameterGradients: true, needInputGradient: false)
             discriminator.forward(fake, training: true)
             let fakeD = BinaryCrossEntropy.mean(logits: discriminator.output, target: 0, count: n,
-                                                gradient: logitGradient.pointer)
+                                                gradient: logitGradient.pointer, gradientScale: shareOfGlobalBatch)
             discriminator.backward(logitGradient.pointer, accumulateParameterGradients: true, needInputGradient: false)
-            timing.discriminatorCompute += clock.lap()
+            timing.discriminatorForwardBackward += clock.lap()
 
-            try communicator.allreduceAverage(discriminator.gradients.pointer, count: discriminator.gradients.count)
+            try GradientSynchronization.sum(discriminator.gradients, over: communicator)
             timing.discriminatorCommunication += clock.lap()
-            discriminatorOptimizer.update(parameters: discriminator.parameters.pointer, gradients: discriminator.gradients.pointer)
+            updateIfFinite(discriminator, discriminatorOptimizer)
             timing.optimizer += clock.lap()
 
-            if k == plan.options.dSteps - 1 {
-                window.epoch = epoch
-                window.lossD += real.loss + fakeD.loss
-                window.dReal += real.meanProbability
-                window.dFake += fakeD.meanProbability
-            }
+            losses.lossD = real.loss + fakeD.loss
+            losses.dReal = real.meanProbability
+            losses.dFake = fakeD.meanProbability
         }
 
         // --- G phase: through D to the fake batch (no D weight gradients), then through G.
         var clock = Clock()
         let fake = generator.output  // the D phase's fake batch, reused
         discriminator.forward(fake, training: true)
-        let lossG: Double
         switch plan.options.generatorLoss {
         case .nonSaturating:  // L_G = BCE(D(G(z)), 1) = −log D(G(z))
-            lossG = BinaryCrossEntropy.mean(logits: discriminator.output, target: 1, count: n,
-                                            gradient: logitGradient.pointer).loss
+            losses.lossG = BinaryCrossEntropy.mean(logits: discriminator.output, target: 1, count: n,
+                                                   gradient: logitGradient.pointer, gradientScale: shareOfGlobalBatch).loss
         case .minimax:        // L_G = −BCE(D(G(z)), 0) = log(1 − D(G(z)))
-            lossG = -BinaryCrossEntropy.mean(logits: discriminator.output, target: 0, count: n,
-                                             gradient: logitGradient.pointer, gradientScale: -1).loss
+            losses.lossG = -BinaryCrossEntropy.mean(logits: discriminator.output, target: 0, count: n,
+                                                    gradient: logitGradient.pointer, gradientScale: -shareOfGlobalBatch).loss
         }
         let fakeGradient = discriminator.backward(logitGradient.pointer, accumulateParameterGradients: false,
                                                   needInputGradient: true)!
+        timing.discriminatorInputGradient += clock.lap()
         generator.zeroGradients()
         generator.backward(fakeGradient, accumulateParameterGradients: true, needInputGradient: false)
-        timing.generatorCompute += clock.lap()
-        try communicator.allreduceAverage(generator.gradients.pointer, count: generator.gradients.count)
+        timing.generatorBackward += clock.lap()
+        try GradientSynchronization.sum(generator.gradients, over: communicator)
         timing.generatorCommunication += clock.lap()
-        generatorOptimizer.update(parameters: generator.parameters.pointer, gradients: generator.gradients.pointer)
+        updateIfFinite(generator, generatorOptimizer)
         timing.optimizer += clock.lap()
-        window.lossG += lossG
-        window.steps += 1
+        return losses
+    }
+
+    /// The Adam step, unless the averaged gradients hold a NaN or an infinity. They are the
+    /// same on every rank after the allreduce, so every rank decides the same.
+    private func updateIfFinite(_ network: Network, _ optimizer: Adam) {
+        let gradients = network.gradients.pointer
+        guard allFinite(gradients, count: network.gradients.count) else {
+            nonFiniteNetworks.append("\(network.name) gradients")
+            return
+        }
+        optimizer.update(parameters: network.parameters.pointer, gradients: gradients)
     }
 
     /// z for the samples of this rank's slice: sample j of the slice is global sample
@@ -154,14 +222,11 @@ public final class Trainer {
 
     // MARK: Metrics, replica check, checkpoints
 
-    /// Averages the window's losses over ranks and steps, then rank 0 logs them.
+    /// Rank 0 logs the averages over the steps since the previous log line.
     private func logMetrics() throws {
-        let sums = try communicator.allreduce([window.lossD, window.lossG, window.dReal, window.dFake])
-        let scale = 1 / Double(communicator.size * max(window.steps, 1))
-        let record = MetricsRecord(step: step, epoch: window.epoch,
-                                   lossD: sums[0] * scale, lossG: sums[1] * scale,
-                                   dReal: sums[2] * scale, dFake: sums[3] * scale,
-                                   steps: window.steps, globalBatch: plan.globalBatch, timing: timing)
+        guard window.steps + window.skipped > 0 else { return }
+        let record = MetricsRecord(step: step, window: window, globalBatch: plan.globalBatch, timing: timing)
+        recentMetrics = Array((recentMetrics + [record]).suffix(100))
         try output?.log(record, totalSteps: plan.totalSteps)
         window = MetricsWindow()
         timing = PhaseTiming()
@@ -174,7 +239,7 @@ public final class Trainer {
         let low = try communicator.allreduce(sums, op: .min)
         let high = try communicator.allreduce(sums, op: .max)
         for (i, name) in ["generator", "discriminator"].enumerated() where low[i] != high[i] {
-            throw GantryError("replicas drifted apart at step \(step): the \(name)'s parameter checksum ranges from \(low[i]) to \(high[i]) across ranks")
+            throw AgreedFailure("replicas drifted apart at step \(step): the \(name)'s parameter checksum ranges from \(low[i]) to \(high[i]) across ranks")
         }
     }
 
@@ -185,36 +250,86 @@ public final class Trainer {
         return sum
     }
 
+    private func writeCheckpoint() throws {
+        guard lastCheckpointStep != step else { return }
+        try output?.writeCheckpoint(makeCheckpoint(), keep: plan.options.keep, keepEvery: plan.options.keepEvery)
+        lastCheckpointStep = step
+    }
+
     func makeCheckpoint() -> Checkpoint {
+        let shape = plan.model.sampleShape
+        let batchCounter = step * plan.options.dSteps
         let header = CheckpointHeader(model: plan.model.rawValue, dataset: plan.dataset.name,
-                                      sampleShape: [plan.model.sampleShape.channels, plan.model.sampleShape.height,
-                                                    plan.model.sampleShape.width],
+                                      sampleShape: [shape.channels, shape.height, shape.width],
                                       noiseDimension: plan.model.noiseDimension, step: step,
-                                      epoch: step * plan.options.dSteps / plan.batchesPerEpoch,
                                       worldSize: communicator.size, globalBatch: plan.globalBatch,
-                                      seed: plan.options.seed, gantryVersion: GantryVersion.current,
-                                      options: plan.options)
+                                      sampler: SamplerPosition(epoch: batchCounter / sampler.batchesPerEpoch, batchCounter: batchCounter),
+                                      random: RandomKeys(seed: plan.options.seed,
+                                                         streams: ["noise": CounterRandom.Stream.noise,
+                                                                   "weights": CounterRandom.Stream.weights,
+                                                                   "permutation": CounterRandom.Stream.permutation,
+                                                                   "samples": CounterRandom.Stream.evaluation]),
+                                      gantryVersion: GantryVersion.current, options: plan.options)
         return Checkpoint(header: header,
                           generator: NetworkSnapshot(network: generator, optimizer: generatorOptimizer),
-                          discriminator: NetworkSnapshot(network: discriminator, optimizer: discriminatorOptimizer))
+                          discriminator: NetworkSnapshot(network: discriminator, optimizer: discriminatorOptimizer),
+                          recentMetrics: recentMetrics)
     }
 }
 
-/// Sums over the steps since the last log line.
-struct MetricsWindow {
+/// Whether `count` floats are all finite: x·0 is 0 for finite x and NaN for NaN and ±∞.
+/// Eight lanes at a time, so the check costs a fraction of a millisecond per million floats.
+func allFinite(_ values: UnsafePointer<Float>, count: Int) -> Bool {
+    var lanes = SIMD8<Float>()
+    let vectors = count / 8
+    UnsafeRawPointer(values).withMemoryRebound(to: SIMD8<Float>.self, capacity: vectors) { chunks in
+        for i in 0..<vectors { lanes += chunks[i] * 0 }
+    }
+    var tail: Float = 0
+    for i in (vectors * 8)..<count { tail += values[i] * 0 }
+    return lanes.sum() + tail == 0
+}
+
+/// One step's losses and mean discriminator outputs.
+struct StepLosses {
     var lossD = 0.0, lossG = 0.0, dReal = 0.0, dFake = 0.0
+}
+
+/// Sums of the (rank-averaged) losses over the steps since the last log line.
+struct MetricsWindow {
+    var sums = StepLosses()
     var steps = 0
+    /// Steps whose update was skipped for non-finite values (`--on-nan skip-step`).
+    var skipped = 0
     var epoch = 0
+
+    mutating func add(_ losses: StepLosses) {
+        sums.lossD += losses.lossD
+        sums.lossG += losses.lossG
+        sums.dReal += losses.dReal
+        sums.dFake += losses.dFake
+        steps += 1
+    }
 }
 
 /// Seconds spent per part of the iteration since the last log line (this rank's clock).
 public struct PhaseTiming {
     public var data = 0.0
-    public var discriminatorCompute = 0.0
+    /// D phase: G's forward pass on the noise.
+    public var generatorForward = 0.0
+    /// D phase: D's forward and backward passes on the real and the fake batch.
+    public var discriminatorForwardBackward = 0.0
     public var discriminatorCommunication = 0.0
-    public var generatorCompute = 0.0
+    /// G phase: D's forward pass on the fake batch and its backward pass to the images.
+    public var discriminatorInputGradient = 0.0
+    /// G phase: G's backward pass.
+    public var generatorBackward = 0.0
     public var generatorCommunication = 0.0
     public var optimizer = 0.0
+    /// The D phase's computation (G forward, then D forward and backward).
+    public var discriminatorCompute: Double { generatorForward + discriminatorForwardBackward }
+    /// The G phase's computation (through D to the images, then G backward).
+    public var generatorCompute: Double { discriminatorInputGradient + generatorBackward }
     public var total: Double {
         data + discriminatorCompute + discriminatorCommunication + generatorCompute + generatorCommunication + optimizer
     }

@@ -1,3 +1,4 @@
+import Foundation
 import GantryData
 
 /// The generator's loss: the non-saturating −log D(G(z)) (default, strong gradients early in
@@ -5,6 +6,14 @@ import GantryData
 public enum GeneratorLoss: String, CaseIterable, Codable {
     case nonSaturating = "non-saturating"
     case minimax
+}
+
+/// What to do when a step's gradients or losses are not finite.
+public enum NonFinitePolicy: String, CaseIterable, Codable {
+    /// Stop the run with a message; the last good checkpoint stays the newest.
+    case stop
+    /// Skip the optimiser update of the network whose gradients are not finite, and go on.
+    case skipStep = "skip-step"
 }
 
 /// A user-facing error: one sentence naming the problem, printed as `gantry: error: …`.
@@ -35,6 +44,13 @@ public struct TrainingOptions: Codable {
     public var checkpointEvery = 1000
     public var checkEvery = 100
     public var threads = 1
+    /// Checkpoints to keep (the newest ones); 0 keeps all.
+    public var keep = 0
+    /// Also keep every checkpoint whose step is a multiple of this.
+    public var keepEvery: Int?
+    public var onNonFinite = NonFinitePolicy.stop
+    /// SyncBatchNorm: BatchNorm statistics of the global batch rather than each rank's slice.
+    public var syncBatchNorm = false
 
     public init() {}
 
@@ -43,6 +59,73 @@ public struct TrainingOptions: Codable {
         case globalBatch = "global_batch", learningRateG = "lr_g", learningRateD = "lr_d"
         case dSteps = "d_steps", generatorLoss = "g_loss", logEvery = "log_every"
         case sampleEvery = "sample_every", checkpointEvery = "checkpoint_every", checkEvery = "check_every"
+        case keep, keepEvery = "keep_every", onNonFinite = "on_nan", syncBatchNorm = "sync_bn"
+    }
+
+    /// Reads options written by this or an earlier Gantry: a flag the file does not mention
+    /// (one added since) takes its default.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = TrainingOptions()
+        model = try c.decodeIfPresent(String.self, forKey: .model) ?? d.model
+        data = try c.decodeIfPresent(String.self, forKey: .data) ?? d.data
+        steps = try c.decodeIfPresent(Int.self, forKey: .steps)
+        epochs = try c.decodeIfPresent(Int.self, forKey: .epochs)
+        batch = try c.decodeIfPresent(Int.self, forKey: .batch)
+        globalBatch = try c.decodeIfPresent(Int.self, forKey: .globalBatch)
+        learningRateG = try c.decodeIfPresent(Float.self, forKey: .learningRateG) ?? d.learningRateG
+        learningRateD = try c.decodeIfPresent(Float.self, forKey: .learningRateD) ?? d.learningRateD
+        beta1 = try c.decodeIfPresent(Float.self, forKey: .beta1) ?? d.beta1
+        beta2 = try c.decodeIfPresent(Float.self, forKey: .beta2) ?? d.beta2
+        dSteps = try c.decodeIfPresent(Int.self, forKey: .dSteps) ?? d.dSteps
+        generatorLoss = try c.decodeIfPresent(GeneratorLoss.self, forKey: .generatorLoss) ?? d.generatorLoss
+        seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? d.seed
+        out = try c.decodeIfPresent(String.self, forKey: .out) ?? d.out
+        logEvery = try c.decodeIfPresent(Int.self, forKey: .logEvery) ?? d.logEvery
+        sampleEvery = try c.decodeIfPresent(Int.self, forKey: .sampleEvery) ?? d.sampleEvery
+        checkpointEvery = try c.decodeIfPresent(Int.self, forKey: .checkpointEvery) ?? d.checkpointEvery
+        checkEvery = try c.decodeIfPresent(Int.self, forKey: .checkEvery) ?? d.checkEvery
+        threads = try c.decodeIfPresent(Int.self, forKey: .threads) ?? d.threads
+        keep = try c.decodeIfPresent(Int.self, forKey: .keep) ?? d.keep
+        keepEvery = try c.decodeIfPresent(Int.self, forKey: .keepEvery)
+        onNonFinite = try c.decodeIfPresent(NonFinitePolicy.self, forKey: .onNonFinite) ?? d.onNonFinite
+        syncBatchNorm = try c.decodeIfPresent(Bool.self, forKey: .syncBatchNorm) ?? d.syncBatchNorm
+    }
+
+    /// The options of a resumed run: the checkpoint's, with the flags given now applied by
+    /// `overrides`. What defines the model and its data stream cannot change: a different
+    /// --model or --seed is refused naming the flag. Without --batch or --global-batch the
+    /// global batch stays, whatever the number of ranks. Returns the flags that changed.
+    public static func resuming(_ checkpoint: CheckpointHeader, overrides: (inout TrainingOptions) -> Void) throws
+        -> (options: TrainingOptions, changed: [String: String]) {
+        var before = checkpoint.options
+        before.batch = nil
+        before.globalBatch = checkpoint.globalBatch
+        var options = before
+        overrides(&options)
+        if options.model != checkpoint.model {
+            throw GantryError("--model \(options.model) conflicts with the checkpoint, which holds a \(checkpoint.model); resume without --model or start a new run")
+        }
+        if options.seed != before.seed {
+            throw GantryError("--seed \(options.seed) conflicts with the checkpoint's seed \(before.seed), which fixes its data order and noise; resume without --seed")
+        }
+        return (options, try before.differences(to: options))
+    }
+
+    /// Flags whose values differ between `self` and `other`, as "flag": "new value".
+    func differences(to other: TrainingOptions) throws -> [String: String] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        func fields(_ options: TrainingOptions) throws -> [String: String] {
+            let object = try JSONSerialization.jsonObject(with: try encoder.encode(options)) as? [String: Any] ?? [:]
+            return object.mapValues { "\($0)" }
+        }
+        let old = try fields(self), new = try fields(other)
+        var changed: [String: String] = [:]
+        for key in Set(old.keys).union(new.keys) where old[key] != new[key] && key != "out" {
+            changed[key] = new[key] ?? "(default)"
+        }
+        return changed
     }
 }
 
@@ -87,9 +170,11 @@ public struct TrainingPlan {
         }
         for (flag, value) in [("--d-steps", options.dSteps), ("--log-every", options.logEvery),
                               ("--sample-every", options.sampleEvery), ("--checkpoint-every", options.checkpointEvery),
-                              ("--check-every", options.checkEvery), ("--threads", options.threads)] where value <= 0 {
+                              ("--check-every", options.checkEvery), ("--threads", options.threads),
+                              ("--keep-every", options.keepEvery ?? 1)] where value <= 0 {
             throw GantryError("\(flag) must be positive, got \(value)")
         }
+        guard options.keep >= 0 else { throw GantryError("--keep must be 0 (keep all) or more, got \(options.keep)") }
         for (flag, value) in [("--lr-g", options.learningRateG), ("--lr-d", options.learningRateD)]
             where !(value > 0 && value.isFinite) {
             throw GantryError("\(flag) must be a positive learning rate, got \(value)")

@@ -75,6 +75,47 @@ final class IDXImagesTests: XCTestCase {
         XCTAssertEqual(out, [-1, 1])
     }
 
+    /// The in-memory parser (what fuzz/IDXFuzz.swift drives) gives what reading a file gives.
+    func testBytesParserMatchesFileReader() throws {
+        let bytes = idx(count: 5, rows: 4, columns: 3)
+        let images = try IDXImages(bytes: bytes, source: "memory")
+        checkContents(images, count: 5, rows: 4, columns: 3)
+        XCTAssertEqual(images.path, "memory")
+        XCTAssertEqual(images.name, "idx:memory")
+        XCTAssertEqual(images.pixels, try IDXImages(path: writeGzip("b.gz", bytes)).pixels)
+
+        let full = idx(count: 4, rows: 3, columns: 3)
+        for damaged in [idx(count: 1, rows: 2, columns: 2, magic: 0x0000_0801), Array(full.dropLast(5)),
+                        Array(full.prefix(10)), Array(full.prefix(2)), [], idx(count: 0, rows: 28, columns: 28),
+                        idx(count: 1, rows: 0, columns: 3)] {
+            let path = writeRaw("a", damaged)
+            var fromFile: DatasetError?, fromBytes: DatasetError?
+            XCTAssertThrowsError(try IDXImages(path: path)) { fromFile = $0 as? DatasetError }
+            XCTAssertThrowsError(try IDXImages(bytes: damaged, source: path)) { fromBytes = $0 as? DatasetError }
+            XCTAssertNotNil(fromBytes)
+            XCTAssertEqual(fromBytes, fromFile)
+        }
+        // Bytes after the last image are ignored, as in a file.
+        XCTAssertEqual(try IDXImages(bytes: bytes + [1, 2, 3], source: "memory").pixels, images.pixels)
+    }
+
+    /// Files of more than one 1 MB read chunk (where the parser reserves the header's size) are
+    /// read whole, raw and gzip, from memory and from a file; cut short, they say so.
+    func testFilesLargerThanOneReadChunk() throws {
+        let bytes = idx(count: 3, rows: 700, columns: 700)  // 1.47 MB of pixels
+        for images in [try IDXImages(bytes: bytes, source: "memory"), try IDXImages(path: writeRaw("a", bytes)),
+                       try IDXImages(path: writeGzip("b.gz", bytes))] {
+            XCTAssertEqual(images.count, 3)
+            XCTAssertEqual(images.pixels.count, 3 * 700 * 700)
+            XCTAssertTrue(images.pixels.elementsEqual(bytes.dropFirst(16)))
+        }
+        let short = Array(bytes.dropLast(1))
+        XCTAssertThrowsError(try IDXImages(path: writeGzip("b.gz", short))) { error in
+            XCTAssertEqual(error as? DatasetError, .truncated(path: self.directory + "/b.gz", expectedBytes: bytes.count,
+                                                              foundBytes: short.count))
+        }
+    }
+
     func testDirectoryLookup() throws {
         let bytes = idx(count: 3, rows: 2, columns: 2)
         mkdir(directory + "/sub", 0o755)

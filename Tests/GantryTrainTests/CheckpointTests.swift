@@ -17,7 +17,8 @@ final class CheckpointTests: XCTestCase {
         options.model = "mlp"
         options.data = "ring8"
         let header = CheckpointHeader(model: "mlp", dataset: "ring8", sampleShape: [2, 1, 1], noiseDimension: 2, step: 5,
-                                      epoch: 0, worldSize: 2, globalBatch: 8, seed: 3, gantryVersion: GantryVersion.current,
+                                      worldSize: 2, globalBatch: 8, sampler: SamplerPosition(epoch: 0, batchCounter: 5),
+                                      random: RandomKeys(seed: 3, streams: ["noise": 1]), gantryVersion: GantryVersion.current,
                                       options: options)
         return Checkpoint(header: header, generator: NetworkSnapshot(network: g, optimizer: gAdam),
                           discriminator: NetworkSnapshot(network: d, optimizer: dAdam))
@@ -47,7 +48,7 @@ final class CheckpointTests: XCTestCase {
         }
         XCTAssertTrue(refusal(Array(bytes.prefix(bytes.count / 2))).contains("truncated"))
         var flipped = bytes
-        flipped[bytes.count - 10] ^= 0x10
+        flipped[bytes.count / 2] ^= 0x10  // inside a parameter section
         XCTAssertTrue(refusal(flipped).contains("CRC32"))
         var magic = bytes
         magic[0] = UInt8(ascii: "X")
@@ -55,14 +56,23 @@ final class CheckpointTests: XCTestCase {
         var version = bytes
         version[8] = 9
         XCTAssertTrue(refusal(version).contains("version 9"))
+        var model = try Checkpoint.decode(bytes, source: "ck")
+        model.header.model = "dcgan28"  // an mlp's arrays under a dcgan28 header
+        XCTAssertTrue(refusal(try model.encode()).contains("inconsistent header"))
+        model.header.noiseDimension = 100
+        model.header.sampleShape = [1, 28, 28]
+        XCTAssertTrue(refusal(try model.encode()).contains("model dcgan28 has"))
+        var negative = try Checkpoint.decode(bytes, source: "ck")
+        negative.header.step = -1
+        XCTAssertTrue(refusal(try negative.encode()).contains("negative step"))
     }
 
     func testAtomicWriteLeavesNoTemporaryFile() throws {
         let directory = try temporaryDirectory("ckpt")
-        let path = directory + "/" + Checkpoint.fileName(step: 5)
+        let path = directory + "/" + CheckpointDirectory.fileName(step: 5)
         try makeCheckpoint().write(to: path)
         XCTAssertEqual(directoryEntries(directory), ["step-000005.gckpt"])
-        XCTAssertEqual(try Checkpoint.resolve(directory), path)
+        XCTAssertEqual(try CheckpointDirectory.resolve(directory), path)
         XCTAssertEqual(try Checkpoint.load(path).header.step, 5)
         try? FileManager.default.removeItem(atPath: directory)
     }

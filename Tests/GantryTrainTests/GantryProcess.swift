@@ -25,7 +25,7 @@ struct GantryProcess {
 
     /// `timeout -k 5 LIMIT mpirun -np RANKS gantry ARGS…`
     static func mpirun(ranks: Int, _ arguments: [String], limit: Int = 300, extraMPI: [String] = []) throws -> Outcome {
-        var mpi = ["mpirun", "-np", String(ranks), "--quiet"]
+        var mpi = ["mpirun", "-np", String(ranks)]
         if ranks > ProcessInfo.processInfo.activeProcessorCount { mpi += ["--oversubscribe", "--bind-to", "none"] }
         return try run(["timeout", "-k", "5", String(limit)] + mpi + extraMPI + [binary] + arguments)
     }
@@ -35,7 +35,60 @@ struct GantryProcess {
         try run(["timeout", "-k", "5", String(limit), binary] + arguments)
     }
 
+    /// A job started in the background (`launch`), to be signalled and then awaited.
+    final class Running {
+        let process: Process
+        let directory: String
+        let started = Date()
+        init(process: Process, directory: String) {
+            self.process = process
+            self.directory = directory
+        }
+
+        func wait() -> Outcome {
+            process.waitUntilExit()
+            let outcome = Outcome(status: process.terminationStatus,
+                                  stdout: (try? String(contentsOfFile: directory + "/stdout", encoding: .utf8)) ?? "",
+                                  stderr: (try? String(contentsOfFile: directory + "/stderr", encoding: .utf8)) ?? "",
+                                  seconds: Date().timeIntervalSince(started))
+            try? FileManager.default.removeItem(atPath: directory)
+            return outcome
+        }
+    }
+
+    /// Starts `mpirun` like `mpirun(...)` but returns at once.
+    static func launch(ranks: Int, _ arguments: [String], limit: Int = 300) throws -> Running {
+        let mpi = ["mpirun", "-np", String(ranks)]
+        return try start(["timeout", "-k", "5", String(limit)] + mpi + [binary] + arguments)
+    }
+
+    /// The process ids of the `gantry` ranks whose command line contains `marker` (for
+    /// instance the run directory), not counting mpirun.
+    static func rankProcesses(containing marker: String) -> [Int32] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap { Int32($0) }.filter { pid in
+            guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
+            let words = data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+            return (words.first?.hasSuffix("/gantry") ?? false) && words.contains { $0.contains(marker) }
+        }.sorted()
+    }
+
+    /// `timeout -k 5 LIMIT COMMAND…`: any program (a launch script, a Slurm command), with
+    /// extra environment variables.
+    static func command(_ command: [String], limit: Int = 300, environment: [String: String] = [:]) throws -> Outcome {
+        let assignments = environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+        return try run(["timeout", "-k", "5", String(limit), "env"] + assignments + command)
+    }
+
     private static func run(_ command: [String]) throws -> Outcome {
+        let outcome = try start(command).wait()
+        if outcome.status == 124 || outcome.status == 137 {
+            XCTFail("timed out: \(command.joined(separator: " "))\n\(outcome.output)")
+        }
+        return outcome
+    }
+
+    private static func start(_ command: [String]) throws -> Running {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = command
@@ -51,18 +104,8 @@ struct GantryProcess {
         FileManager.default.createFile(atPath: errPath, contents: nil)
         process.standardOutput = FileHandle(forWritingAtPath: outPath)
         process.standardError = FileHandle(forWritingAtPath: errPath)
-        let start = Date()
         try process.run()
-        process.waitUntilExit()
-        let outcome = Outcome(status: process.terminationStatus,
-                              stdout: (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
-                              stderr: (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "",
-                              seconds: Date().timeIntervalSince(start))
-        try? FileManager.default.removeItem(atPath: directory)
-        if outcome.status == 124 || outcome.status == 137 {
-            XCTFail("timed out: \(command.joined(separator: " "))\n\(outcome.output)")
-        }
-        return outcome
+        return Running(process: process, directory: directory)
     }
 }
 

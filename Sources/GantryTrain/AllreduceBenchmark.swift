@@ -1,0 +1,92 @@
+import GantryMPI
+import GantryNN
+
+/// `gantry bench allreduce`, in the manner of the OSU micro-benchmarks: for each message size,
+/// the latency of a raw in-place MPI_Allreduce of floats next to Gantry's gradient
+/// synchronisation of the same bytes (`GradientSynchronization`, what the trainer does to
+/// each gradient buffer), and their bus bandwidth.
+///
+/// Bus bandwidth follows nccl-tests: algorithm bandwidth (bytes / time) × 2(p − 1)/p, the
+/// share of the data each rank must send and receive in a ring allreduce, so that figures
+/// for different rank counts compare with the link speed.
+public struct AllreduceBenchmark {
+    public struct Row: Codable {
+        public let bytes: Int
+        public let iterations: Int
+        /// Mean time per call, the slowest rank's.
+        public let rawMicroseconds: Double
+        public let gantryMicroseconds: Double
+        public let rawBusGBps: Double
+        public let gantryBusGBps: Double
+
+        enum CodingKeys: String, CodingKey {
+            case bytes, iterations
+            case rawMicroseconds = "raw_us", gantryMicroseconds = "gantry_us"
+            case rawBusGBps = "raw_bus_gbps", gantryBusGBps = "gantry_bus_gbps"
+        }
+    }
+
+    public let communicator: Communicator
+    public let sizes: [Int]
+    /// Seconds of timed calls to aim for per size and variant.
+    public let secondsPerSize: Double
+
+    public init(communicator: Communicator, minimumBytes: Int = 4 << 10, maximumBytes: Int = 64 << 20, secondsPerSize: Double = 0.3) {
+        self.communicator = communicator
+        self.secondsPerSize = secondsPerSize
+        sizes = Array(sequence(first: minimumBytes) { $0 * 2 }.prefix { $0 <= maximumBytes })
+    }
+
+    public func run(progress: (Row) -> Void) throws -> [Row] {
+        let buffer = FloatBuffer(count: sizes.max()! / 4)
+        for i in 0..<buffer.count { buffer[i] = Float(i % 97) * 1e-3 }
+        var rows: [Row] = []
+        for bytes in sizes {
+            let count = bytes / 4
+            let raw = { try communicator.allreduce(buffer.pointer, count: count, op: .sum) }
+            let gantry = { try GradientSynchronization.sum(buffer.pointer, count: count, over: communicator) }
+            // A few calls to warm up and estimate, then enough to fill the time budget; the
+            // count is agreed (max) so that every rank makes the same calls.
+            let estimate = try time(raw, iterations: 3)
+            let wanted = Double(min(2000, max(5, Int(secondsPerSize / max(estimate, 1e-7)))))
+            let iterations = Int(try communicator.allreduce([wanted], op: .max)[0])
+            var rawSeconds = 0.0, gantrySeconds = 0.0
+            for _ in 0..<2 {  // interleaved halves, so drift affects both alike
+                rawSeconds += try time(raw, iterations: iterations / 2)
+                gantrySeconds += try time(gantry, iterations: iterations / 2)
+            }
+            let ringShare = communicator.size > 1 ? 2 * Double(communicator.size - 1) / Double(communicator.size) : 1
+            func bus(_ seconds: Double) -> Double { Double(bytes) / (seconds / 2) * ringShare / 1e9 }
+            let row = Row(bytes: bytes, iterations: iterations / 2 * 2,
+                          rawMicroseconds: rawSeconds / 2 * 1e6, gantryMicroseconds: gantrySeconds / 2 * 1e6,
+                          rawBusGBps: bus(rawSeconds), gantryBusGBps: bus(gantrySeconds))
+            rows.append(row)
+            progress(row)
+        }
+        return rows
+    }
+
+    /// Mean seconds per call of `operation` over `iterations` calls, the slowest rank's.
+    private func time(_ operation: () throws -> Void, iterations: Int) throws -> Double {
+        try communicator.barrier()
+        var clock = Clock()
+        for _ in 0..<max(iterations, 1) { try operation() }
+        let mine = clock.lap() / Double(max(iterations, 1))
+        return try communicator.allreduce([mine], op: .max)[0]
+    }
+
+    public static let header = "     bytes   iters    raw µs  gantry µs  raw bus GB/s  gantry bus GB/s  gantry/raw"
+
+    public static func line(_ row: Row) -> String {
+        let ratio = row.rawMicroseconds > 0 ? row.gantryMicroseconds / row.rawMicroseconds : 0
+        return row.bytes.description.rightAligned(10) + String(row.iterations).rightAligned(8)
+            + fixed(row.rawMicroseconds, 1).rightAligned(10) + fixed(row.gantryMicroseconds, 1).rightAligned(11)
+            + fixed(row.rawBusGBps, 2).rightAligned(14) + fixed(row.gantryBusGBps, 2).rightAligned(17)
+            + fixed(ratio, 3).rightAligned(12)
+    }
+}
+
+extension String {
+    /// Right-justified in a field of `width` characters, for tables.
+    public func rightAligned(_ width: Int) -> String { String(repeating: " ", count: max(0, width - count)) + self }
+}

@@ -1,0 +1,79 @@
+import ArgumentParser
+import Foundation
+import GantryTrain
+
+struct Inspect: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show what a checkpoint holds: configuration, step, world size, sections and their CRC status.",
+        discussion: "Exits 1 when the file is unreadable or any section fails its CRC32 check.")
+
+    @Argument(help: "A checkpoint file, or a run directory (its newest checkpoint).")
+    var checkpoint: String
+
+    @Flag(help: "Print one JSON object instead of text.")
+    var json = false
+
+    func run() throws {
+        do {
+            let path = try CheckpointDirectory.resolve(checkpoint)
+            let bytes = try AtomicFile.read(path)
+            let file = try CheckpointFile.parse(bytes, source: path)
+            let header = file.section("header").flatMap { try? JSONDecoder().decode(CheckpointHeader.self, from: Data($0.payload)) }
+            let valid = file.sections.allSatisfy(\.crcIsValid)
+            // A full decode also checks sizes against the model; report its verdict.
+            let verdict: String
+            do {
+                _ = try Checkpoint.decode(bytes, source: path)
+                verdict = "valid"
+            } catch {
+                verdict = String(describing: error)
+            }
+            if json {
+                try printJSON(path: path, bytes: bytes, file: file, header: header, verdict: verdict)
+            } else {
+                printText(path: path, bytes: bytes, file: file, header: header, verdict: verdict)
+            }
+            if !valid || verdict != "valid" { throw ExitCode.failure }
+        } catch let exit as ExitCode {
+            throw exit
+        } catch {
+            Job.report(error, rank: nil)
+            throw ExitCode.failure
+        }
+    }
+
+    private func printText(path: String, bytes: [UInt8], file: CheckpointFile, header: CheckpointHeader?, verdict: String) {
+        print("\(path): \(bytes.count) bytes, format version \(file.version), \(verdict)")
+        if let header {
+            let options = header.options
+            print("""
+              model \(header.model), dataset \(header.dataset), sample shape \(header.sampleShape.map(String.init).joined(separator: "x")), z \(header.noiseDimension)
+              step \(header.step), epoch \(header.sampler.epoch), batches drawn \(header.sampler.batchCounter)
+              saved by \(header.worldSize) rank\(header.worldSize == 1 ? "" : "s"), global batch \(header.globalBatch), seed \(header.random.seed) (\(header.random.generator))
+              lr G \(options.learningRateG), lr D \(options.learningRateD), betas (\(options.beta1), \(options.beta2)), d-steps \(options.dSteps), g-loss \(options.generatorLoss.rawValue)
+              written by Gantry \(header.gantryVersion)
+            """)
+        } else {
+            print("  header unreadable")
+        }
+        print("  sections:")
+        for section in file.sections {
+            let status = section.crcIsValid ? "CRC ok" : String(format: "CRC MISMATCH (stored %08x, computed %08x)", section.storedCRC, section.computedCRC)
+            print("    \(section.name.padding(toLength: 14, withPad: " ", startingAt: 0)) \(String(section.payload.count).rightAligned(10)) bytes  \(status)")
+        }
+    }
+
+    private func printJSON(path: String, bytes: [UInt8], file: CheckpointFile, header: CheckpointHeader?, verdict: String) throws {
+        var object: [String: Any] = [
+            "path": path, "bytes": bytes.count, "format_version": file.version, "valid": verdict == "valid", "verdict": verdict,
+            "sections": file.sections.map { ["name": $0.name, "bytes": $0.payload.count, "crc_ok": $0.crcIsValid] },
+        ]
+        if let header, let headerSection = file.section("header") {
+            object["header"] = try JSONSerialization.jsonObject(with: Data(headerSection.payload))
+            object["step"] = header.step
+            object["world_size"] = header.worldSize
+        }
+        let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted])
+        print(String(decoding: data, as: UTF8.self))
+    }
+}
