@@ -5,3 +5,8 @@ if [ "$(id -u)" -eq 0 ]; then
 fi
 # One BLAS thread per rank (one rank per core); gantry train --threads overrides it.
 export OPENBLAS_NUM_THREADS="${OPENBLAS_NUM_THREADS:-1}"
+# Each OpenMPI 4.1 daemon maps its hwloc topology into a "hole" of its address space to share
+# it with the ranks; on these machines that write has crashed the daemon (SIGSEGV in
+# hwloc_shmem_topology_write). The ranks then read the topology themselves, which costs
+# nothing measurable at this scale.
+export OMPI_MCA_rtc_hwloc_vmhole="${OMPI_MCA_rtc_hwloc_vmhole:-none}"

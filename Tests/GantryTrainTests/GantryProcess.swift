@@ -92,7 +92,7 @@ struct GantryProcess {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = command
-        var environment = ProcessInfo.processInfo.environment
+        var environment = launchEnvironment
         environment["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
         environment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
         environment["OPENBLAS_NUM_THREADS"] = "1"
@@ -110,6 +110,17 @@ struct GantryProcess {
 }
 
 private final class BundleMarker {}
+
+/// This process's environment without what MPI's singleton initialisation adds to it. Tests
+/// that build a Trainer in-process (NoAllocationTests, BenchStep...) initialise MPI here,
+/// which exports PMIX_* and a few OMPI_MCA_* variables; an mpirun started with them believes
+/// it is itself an MPI process and exits 1 at once, without a word.
+private var launchEnvironment: [String: String] {
+    let singleton: Set<String> = ["OMPI_MCA_ess", "OMPI_MCA_orte_ess_num_procs", "OMPI_MCA_orte_launch",
+                                  "OMPI_MCA_orte_precondition_transports", "OMPI_MCA_pmix", "OMPI_APP_CTX_NUM_PROCS",
+                                  "OMPI_COMMAND"]
+    return ProcessInfo.processInfo.environment.filter { key, _ in !key.hasPrefix("PMIX_") && !singleton.contains(key) }
+}
 
 /// A fresh directory under /tmp for one test.
 func temporaryDirectory(_ label: String) throws -> String {
