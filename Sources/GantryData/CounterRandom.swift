@@ -31,6 +31,7 @@ public struct CounterRandom: Equatable, Sendable {
         public static let permutation: UInt64 = 0x7065_726D        // "perm"
         public static let mixture: UInt64 = 0x6D69_7874            // "mixt"
         public static let glyphs: UInt64 = 0x676C_7970_6873        // "glyphs"
+        public static let colors: UInt64 = 0x636F_6C6F_7273        // "colors"
     }
 
     public init(seed: UInt64, stream: UInt64) {

@@ -104,7 +104,7 @@ private func hex(_ value: UInt32) -> String {
 }
 
 /// The dataset names `makeDataset` accepts.
-public let datasetNames = ["ring8", "grid25", "glyphs", "idx:PATH"]
+public let datasetNames = ["ring8", "grid25", "glyphs", "idx:PATH", "color32:glyphs", "color32:idx:PATH"]
 
 /// Builds a dataset from its command-line spec: "ring8", "grid25", "glyphs" or "idx:PATH"
 /// (an IDX image file, raw or gzip, or a directory holding train-images-idx3-ubyte[.gz]).
@@ -117,6 +117,9 @@ public func makeDataset(_ spec: String, seed: UInt64) throws -> any Dataset {
     default:
         if spec.hasPrefix("idx:"), spec.count > 4 {
             return try IDXImages(path: String(spec.dropFirst(4)))
+        }
+        if spec.hasPrefix("color32:"), spec.count > 8 {
+            return try Colorized(base: try makeDataset(String(spec.dropFirst(8)), seed: seed), seed: seed)
         }
         throw DatasetError.unknownDataset(spec: spec, valid: datasetNames)
     }

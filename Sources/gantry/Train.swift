@@ -19,7 +19,7 @@ struct Train: ParsableCommand {
     @Option(help: "Model: mlp (2-D data), dcgan28 (1x28x28), dcgan32 (3x32x32). Default dcgan28.")
     var model: String?
 
-    @Option(help: "Dataset: ring8, grid25, glyphs (built in), or idx:FILE_OR_DIR (MNIST-format images, raw or .gz). Default glyphs.")
+    @Option(help: "Dataset: ring8, grid25, glyphs (built in), idx:FILE_OR_DIR (MNIST-format images, raw or .gz), or color32:SPEC (3x32x32 colour version of glyphs or idx:…, for dcgan32). Default glyphs.")
     var data: String?
 
     @Option(help: "Training iterations (one iteration = --d-steps D steps and one G step). Default 1000.")

@@ -78,6 +78,15 @@ final class ResumeTests: XCTestCase {
         XCTAssertLessThanOrEqual(relativeDifference(a.discriminator.parameters, b.discriminator.parameters), 1e-4)
     }
 
+    func testKeepRetainsTheNewestAndEveryKeepEvery() throws {
+        let run = root + "/run"
+        _ = try train(ranks: 2, ["--model", "mlp", "--data", "ring8", "--steps", "12", "--checkpoint-every", "1",
+                                 "--keep", "2", "--keep-every", "5", "--out", run])
+        XCTAssertEqual(CheckpointDirectory(runDirectory: run).checkpoints.map(\.step), [5, 10, 11, 12])
+        _ = try train(ranks: 2, ["--steps", "14", "--out", run, "--resume", "auto"])
+        XCTAssertEqual(CheckpointDirectory(runDirectory: run).checkpoints.map(\.step), [5, 10, 13, 14])
+    }
+
     func testChangedFlagsAreRecordedAndConflictingOnesRefused() throws {
         let run = root + "/run"
         _ = try train(ranks: 2, ["--model", "mlp", "--data", "ring8", "--steps", "10", "--out", run])

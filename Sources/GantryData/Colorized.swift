@@ -1,0 +1,60 @@
+/// `color32:SPEC`: a 1×28×28 grayscale dataset (glyphs, or MNIST-format files) as 3×32×32
+/// colour images, for `dcgan32`: each sample is centred on a 32×32 black canvas (2 pixels
+/// of border) and its ink takes a colour of its own, drawn from the seed and the sample's
+/// index, so that the generator has to learn colour as well as shape ("coloured MNIST").
+public final class Colorized: Dataset {
+    public static let side = 32
+    public let base: Dataset
+    private let random: CounterRandom
+    /// The base sample, read into a reusable plane (one sample at a time).
+    private let plane: UnsafeMutablePointer<Float>
+
+    public init(base: Dataset, seed: UInt64) throws {
+        let shape = base.shape
+        guard shape.channels == 1, shape.height <= Self.side, shape.width <= Self.side else {
+            throw DatasetError.invalidHeader(path: base.name,
+                                             reason: "color32 needs grayscale samples of at most 32x32, got \(shape)")
+        }
+        self.base = base
+        random = CounterRandom(seed: seed, stream: CounterRandom.Stream.colors)
+        plane = .allocate(capacity: shape.spatial)
+    }
+
+    deinit { plane.deallocate() }
+
+    public var name: String { "color32:\(base.name)" }
+    public var count: Int { base.count }
+    public var shape: SampleShape { SampleShape(channels: 3, height: Self.side, width: Self.side) }
+
+    /// The ink colour of `index`: a random hue at full saturation, each channel in [0, 1].
+    public func color(of index: Int) -> (Float, Float, Float) {
+        let hue = random.uniform(at: UInt64(index)) * 6
+        let sector = Int(hue) % 6, f = hue - Float(Int(hue))
+        switch sector {
+        case 0: return (1, f, 0)
+        case 1: return (1 - f, 1, 0)
+        case 2: return (0, 1, f)
+        case 3: return (0, 1 - f, 1)
+        case 4: return (f, 0, 1)
+        default: return (1, 0, 1 - f)
+        }
+    }
+
+    public func write(sample index: Int, into destination: UnsafeMutablePointer<Float>, channelStride: Int) {
+        let source = base.shape
+        base.write(sample: index, into: plane, channelStride: source.spatial)
+        let top = (Self.side - source.height) / 2, left = (Self.side - source.width) / 2
+        let (r, g, b) = color(of: index)
+        for (c, weight) in [r, g, b].enumerated() {
+            let out = destination + c * channelStride
+            out.update(repeating: -1, count: Self.side * Self.side)
+            for y in 0..<source.height {
+                for x in 0..<source.width {
+                    // Ink in [0, 1] scaled by the channel's weight, back to [-1, 1].
+                    let ink = (plane[y * source.width + x] + 1) / 2
+                    out[(top + y) * Self.side + left + x] = 2 * ink * weight - 1
+                }
+            }
+        }
+    }
+}
