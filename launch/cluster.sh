@@ -31,7 +31,9 @@
 #   --dry-run             print the mpirun command instead of running it
 #
 # Environment: GANTRY_BIN (binary path, default .build/release/gantry of this checkout),
-# MPIRUN (default mpirun), OPENBLAS_NUM_THREADS (default 1).
+# MPIRUN (default mpirun), OPENBLAS_NUM_THREADS (default 1), GANTRY_COMMAND (the gantry
+# subcommand every rank runs, default `train`; e.g. `bench step`, as launch/bench-scaling.sh
+# does).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 
@@ -89,7 +91,9 @@ command+=(-x OPENBLAS_NUM_THREADS)
 if [ -n "${OMPI_ALLOW_RUN_AS_ROOT:-}" ]; then
     command+=(-x OMPI_ALLOW_RUN_AS_ROOT -x OMPI_ALLOW_RUN_AS_ROOT_CONFIRM)
 fi
-command+=(${exports[@]+"${exports[@]}"} ${mca[@]+"${mca[@]}"} "$binary" train "$@")
+read -r -a subcommand <<<"${GANTRY_COMMAND:-train}"
+[ ${#subcommand[@]} -gt 0 ] || die "GANTRY_COMMAND is empty"
+command+=(${exports[@]+"${exports[@]}"} ${mca[@]+"${mca[@]}"} "$binary" "${subcommand[@]}" "$@")
 
 if [ "$dry_run" = 1 ]; then
     for word in "${command[@]}"; do

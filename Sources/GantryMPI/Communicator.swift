@@ -95,6 +95,29 @@ public final class Communicator {
         return result
     }
 
+    // MARK: Non-blocking allreduce
+
+    /// Starts an in-place allreduce-sum of `count` floats into `slot` of `requests`; it is
+    /// complete after `waitAll`. Until then the buffer must not be touched.
+    public func startAllreduce(_ buffer: UnsafeMutablePointer<Float>, count: Int, slot: Int, of requests: RequestSlots) throws {
+        guard size > 1, count > 0 else { return }
+        try Self.check("MPI_Iallreduce", MPI_Iallreduce(gantry_mpi_in_place(), buffer, Int32(count), gantry_mpi_float(),
+                                                         gantry_mpi_sum(), comm, requests.pointer + slot))
+    }
+
+    /// Lets MPI advance the requests in flight (non-blocking collectives move only inside MPI calls).
+    public func progress(_ requests: RequestSlots) throws {
+        guard size > 1 else { return }
+        var done: Int32 = 0
+        try Self.check("MPI_Testall", MPI_Testall(Int32(requests.count), requests.pointer, &done, gantry_mpi_statuses_ignore()))
+    }
+
+    /// Waits for every request in `requests`; completed slots become null again.
+    public func waitAll(_ requests: RequestSlots) throws {
+        guard size > 1 else { return }
+        try Self.check("MPI_Waitall", MPI_Waitall(Int32(requests.count), requests.pointer, gantry_mpi_statuses_ignore()))
+    }
+
     // MARK: Broadcast
 
     public func broadcast(_ buffer: UnsafeMutablePointer<Float>, count: Int, root: Int = 0) throws {
@@ -134,4 +157,19 @@ public final class Communicator {
         MPI_Error_string(code, &buffer, &length)
         throw MPIError(call: call, code: code, message: String(cString: buffer))
     }
+}
+
+/// Slots for MPI requests, allocated once (no allocation per step); empty slots hold
+/// MPI_REQUEST_NULL, which MPI's test and wait calls skip.
+public final class RequestSlots {
+    public let count: Int
+    let pointer: UnsafeMutablePointer<MPI_Request?>
+
+    public init(count: Int) {
+        self.count = count
+        pointer = .allocate(capacity: max(count, 1))
+        pointer.initialize(repeating: gantry_mpi_request_null(), count: max(count, 1))
+    }
+
+    deinit { pointer.deallocate() }
 }

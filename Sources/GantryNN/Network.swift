@@ -136,8 +136,12 @@ public final class Network {
     /// the next backward of a network sharing this one's `scratch` (it may be passed straight
     /// to that backward as its output gradient).
     @discardableResult
+    ///
+    /// `afterLayer(i)` runs once layer `i`'s backward is done, last layer first: from then on
+    /// the gradients of layers `i...` are final for this pass, so a caller can start
+    /// communicating them while the earlier layers are still computing (bucketed allreduce).
     public func backward(_ outputGradient: UnsafePointer<Float>, accumulateParameterGradients: Bool,
-                         needInputGradient: Bool) -> UnsafePointer<Float>? {
+                         needInputGradient: Bool, afterLayer: (Int) -> Void = { _ in }) -> UnsafePointer<Float>? {
         guard let input = lastInput else { preconditionFailure("\(name): backward before forward") }
         if boundGeneration != scratch.generation { bindLayers() }
         var gradient = outputGradient
@@ -150,6 +154,7 @@ public final class Network {
                                outputGradient: gradient, inputGradient: target,
                                batch: batchSize, accumulateParameterGradients: accumulateParameterGradients)
             if let target { gradient = UnsafePointer(target) }
+            afterLayer(i)
         }
         return needInputGradient ? gradient : nil
     }

@@ -3,8 +3,8 @@ import GantryNN
 
 /// `gantry bench allreduce`, in the manner of the OSU micro-benchmarks: for each message size,
 /// the latency of a raw in-place MPI_Allreduce of floats next to Gantry's gradient
-/// synchronisation of the same bytes (`GradientSynchronization`, what the trainer does to
-/// each gradient buffer), and their bus bandwidth.
+/// synchronisation of the same bytes (`GradientSynchronizer`'s non-blocking allreduce and
+/// wait, what the trainer does to each gradient bucket), and their bus bandwidth.
 ///
 /// Bus bandwidth follows nccl-tests: algorithm bandwidth (bytes / time) × 2(p − 1)/p, the
 /// share of the data each rank must send and receive in a ring allreduce, so that figures
@@ -39,12 +39,17 @@ public struct AllreduceBenchmark {
 
     public func run(progress: (Row) -> Void) throws -> [Row] {
         let buffer = FloatBuffer(count: sizes.max()! / 4)
+        let slots = RequestSlots(count: 1)
         for i in 0..<buffer.count { buffer[i] = Float(i % 97) * 1e-3 }
         var rows: [Row] = []
         for bytes in sizes {
             let count = bytes / 4
             let raw = { try communicator.allreduce(buffer.pointer, count: count, op: .sum) }
-            let gantry = { try GradientSynchronization.sum(buffer.pointer, count: count, over: communicator) }
+            // What GradientSynchronizer does for one bucket (all of a fused buffer): start, wait.
+            let gantry = {
+                try communicator.startAllreduce(buffer.pointer, count: count, slot: 0, of: slots)
+                try communicator.waitAll(slots)
+            }
             // A few calls to warm up and estimate, then enough to fill the time budget; the
             // count is agreed (max) so that every rank makes the same calls.
             let estimate = try time(raw, iterations: 3)

@@ -26,6 +26,8 @@ public final class StepBenchmark {
         /// Side of the square sgemm that measures the reference peak.
         public var sgemmSize = 1024
         public var sgemmRepetitions = 10
+        public var allreduce = AllreduceMode.fused
+        public var bucketMegabytes = 1.0
 
         public init(model: ModelKind, batch: Int, steps: Int, warmupSteps: Int, threads: Int) {
             self.model = model
@@ -80,6 +82,8 @@ public final class StepBenchmark {
         options.batch = configuration.batch
         options.seed = configuration.seed
         options.threads = configuration.threads
+        options.allreduce = configuration.allreduce
+        options.bucketMegabytes = configuration.bucketMegabytes
         let globalBatch = configuration.batch * communicator.size
         // Two global batches of samples: the sampler crosses an epoch boundary (and reshuffles)
         // every other step, as a long run does now and then.

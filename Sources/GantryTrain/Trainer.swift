@@ -35,6 +35,9 @@ public final class Trainer {
     /// are checked after the allreduce).
     private var nonFiniteNetworks: [String] = []
     private var recentMetrics: [MetricsRecord] = []
+    /// The gradient allreduces of D and G (`--allreduce fused|bucketed`).
+    let discriminatorSync: GradientSynchronizer
+    let generatorSync: GradientSynchronizer
     /// The per-step agreement's five doubles, allocated once.
     private let agreement = UnsafeMutablePointer<Double>.allocate(capacity: 5)
     private var lastCheckpointStep: Int?
@@ -48,6 +51,11 @@ public final class Trainer {
         let model = plan.model, n = plan.localBatch
         generator = model.makeGenerator(batch: n)
         discriminator = model.makeDiscriminator(batch: n)
+        let bucketBytes = Int(plan.options.bucketMegabytes * 1_000_000)
+        discriminatorSync = GradientSynchronizer(network: discriminator, communicator: communicator,
+                                                 mode: plan.options.allreduce, bucketBytes: bucketBytes)
+        generatorSync = GradientSynchronizer(network: generator, communicator: communicator,
+                                             mode: plan.options.allreduce, bucketBytes: bucketBytes)
         if plan.options.syncBatchNorm {
             generator.synchronizeBatchNorm(through: communicator)
             discriminator.synchronizeBatchNorm(through: communicator)
@@ -160,10 +168,12 @@ public final class Trainer {
             discriminator.forward(fake, training: true)
             let fakeD = BinaryCrossEntropy.mean(logits: discriminator.output, target: 0, count: n,
                                                 gradient: logitGradient.pointer, gradientScale: shareOfGlobalBatch)
-            discriminator.backward(logitGradient.pointer, accumulateParameterGradients: true, needInputGradient: false)
+            discriminatorSync.begin()  // this backward completes D's gradients: start reducing them
+            discriminator.backward(logitGradient.pointer, accumulateParameterGradients: true, needInputGradient: false,
+                                   afterLayer: discriminatorSync.layerDone)
             timing.discriminatorForwardBackward += clock.lap()
 
-            try GradientSynchronization.sum(discriminator.gradients, over: communicator)
+            try discriminatorSync.finish()
             timing.discriminatorCommunication += clock.lap()
             updateIfFinite(discriminator, discriminatorOptimizer)
             timing.optimizer += clock.lap()
@@ -189,9 +199,11 @@ public final class Trainer {
                                                   needInputGradient: true)!
         timing.discriminatorInputGradient += clock.lap()
         generator.zeroGradients()
-        generator.backward(fakeGradient, accumulateParameterGradients: true, needInputGradient: false)
+        generatorSync.begin()
+        generator.backward(fakeGradient, accumulateParameterGradients: true, needInputGradient: false,
+                           afterLayer: generatorSync.layerDone)
         timing.generatorBackward += clock.lap()
-        try GradientSynchronization.sum(generator.gradients, over: communicator)
+        try generatorSync.finish()
         timing.generatorCommunication += clock.lap()
         updateIfFinite(generator, generatorOptimizer)
         timing.optimizer += clock.lap()

@@ -51,6 +51,9 @@ public struct TrainingOptions: Codable {
     public var onNonFinite = NonFinitePolicy.stop
     /// SyncBatchNorm: BatchNorm statistics of the global batch rather than each rank's slice.
     public var syncBatchNorm = false
+    public var allreduce = AllreduceMode.fused
+    /// Bucket size of the bucketed allreduce, in MB (10⁶ bytes).
+    public var bucketMegabytes = 1.0
 
     public init() {}
 
@@ -60,6 +63,7 @@ public struct TrainingOptions: Codable {
         case dSteps = "d_steps", generatorLoss = "g_loss", logEvery = "log_every"
         case sampleEvery = "sample_every", checkpointEvery = "checkpoint_every", checkEvery = "check_every"
         case keep, keepEvery = "keep_every", onNonFinite = "on_nan", syncBatchNorm = "sync_bn"
+        case allreduce, bucketMegabytes = "bucket_mb"
     }
 
     /// Reads options written by this or an earlier Gantry: a flag the file does not mention
@@ -90,6 +94,8 @@ public struct TrainingOptions: Codable {
         keepEvery = try c.decodeIfPresent(Int.self, forKey: .keepEvery)
         onNonFinite = try c.decodeIfPresent(NonFinitePolicy.self, forKey: .onNonFinite) ?? d.onNonFinite
         syncBatchNorm = try c.decodeIfPresent(Bool.self, forKey: .syncBatchNorm) ?? d.syncBatchNorm
+        allreduce = try c.decodeIfPresent(AllreduceMode.self, forKey: .allreduce) ?? d.allreduce
+        bucketMegabytes = try c.decodeIfPresent(Double.self, forKey: .bucketMegabytes) ?? d.bucketMegabytes
     }
 
     /// The options of a resumed run: the checkpoint's, with the flags given now applied by
@@ -173,6 +179,9 @@ public struct TrainingPlan {
                               ("--check-every", options.checkEvery), ("--threads", options.threads),
                               ("--keep-every", options.keepEvery ?? 1)] where value <= 0 {
             throw GantryError("\(flag) must be positive, got \(value)")
+        }
+        guard options.bucketMegabytes > 0 && options.bucketMegabytes.isFinite else {
+            throw GantryError("--bucket-mb must be a positive size in MB, got \(options.bucketMegabytes)")
         }
         guard options.keep >= 0 else { throw GantryError("--keep must be 0 (keep all) or more, got \(options.keep)") }
         for (flag, value) in [("--lr-g", options.learningRateG), ("--lr-d", options.learningRateD)]

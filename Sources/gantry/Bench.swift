@@ -38,6 +38,12 @@ struct BenchStep: ParsableCommand {
     @Option(help: "BLAS threads.")
     var threads = 1
 
+    @Option(help: "Gradient allreduce: fused or bucketed.")
+    var allreduce = "fused"
+
+    @Option(name: .customLong("bucket-mb"), help: "Bucket size of --allreduce bucketed, in MB.")
+    var bucketMegabytes = 1.0
+
     @Flag(help: "Print one JSON object instead of text.")
     var json = false
 
@@ -45,8 +51,13 @@ struct BenchStep: ParsableCommand {
         guard let kind = ModelKind(rawValue: model) else {
             throw ValidationError("unknown model '\(model)' (--model takes one of: \(ModelKind.names))")
         }
-        let configuration = StepBenchmark.Configuration(model: kind, batch: batch, steps: steps,
+        guard let mode = AllreduceMode(rawValue: allreduce) else {
+            throw ValidationError("unknown allreduce '\(allreduce)' (--allreduce takes fused or bucketed)")
+        }
+        var configuration = StepBenchmark.Configuration(model: kind, batch: batch, steps: steps,
                                                         warmupSteps: warmup, threads: threads)
+        configuration.allreduce = mode
+        configuration.bucketMegabytes = bucketMegabytes
         Job.run { communicator in
             let benchmark = Job.agree(communicator) { try StepBenchmark(configuration, communicator: communicator) }
             let report = try benchmark.run()

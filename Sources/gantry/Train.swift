@@ -89,6 +89,12 @@ struct Train: ParsableCommand {
           help: "SyncBatchNorm: normalise with the statistics of the global batch, so k ranks follow the trajectory of one. Default off.")
     var syncBatchNorm: Bool?
 
+    @Option(help: "Gradient allreduce: fused (one per network after backward, the default) or bucketed (buckets started during backward).")
+    var allreduce: String?
+
+    @Option(name: .customLong("bucket-mb"), help: "Bucket size of --allreduce bucketed, in MB. Default 1.")
+    var bucketMegabytes: Double?
+
     /// Applies the flags given on the command line, and only those, to `options`.
     func applyGivenFlags(to options: inout TrainingOptions) throws {
         if let model { options.model = model }
@@ -112,6 +118,13 @@ struct Train: ParsableCommand {
         if let checkEvery { options.checkEvery = checkEvery }
         if let threads { options.threads = threads }
         if let syncBatchNorm { options.syncBatchNorm = syncBatchNorm }
+        if let bucketMegabytes { options.bucketMegabytes = bucketMegabytes }
+        if let allreduce {
+            guard let mode = AllreduceMode(rawValue: allreduce) else {
+                throw GantryError("unknown allreduce '\(allreduce)' (--allreduce takes fused or bucketed)")
+            }
+            options.allreduce = mode
+        }
         if let generatorLoss {
             guard let loss = GeneratorLoss(rawValue: generatorLoss) else {
                 throw GantryError("unknown generator loss '\(generatorLoss)' (--g-loss takes non-saturating or minimax)")

@@ -22,8 +22,11 @@ final class NoAllocationTests: XCTestCase {
             throw XCTSkip("glibc's mallinfo2 is not reachable here (needs x86-64 glibc ≥ 2.33)")
         }
         let communicator = try Communicator.initialize()
-        for (model, batch) in [(ModelKind.dcgan28, 64), (.dcgan32, 16), (.mlp, 64)] {
+        for (model, batch, allreduce) in [(ModelKind.dcgan28, 64, AllreduceMode.fused), (.dcgan28, 16, .bucketed),
+                                          (.dcgan32, 16, .fused), (.mlp, 64, .bucketed)] {
             var configuration = StepBenchmark.Configuration(model: model, batch: batch, steps: 2, warmupSteps: 2, threads: 1)
+            configuration.allreduce = allreduce
+            configuration.bucketMegabytes = 0.5
             configuration.sgemmSize = 64
             configuration.sgemmRepetitions = 1
             let benchmark = try StepBenchmark(configuration, communicator: communicator)
@@ -42,7 +45,7 @@ final class NoAllocationTests: XCTestCase {
                 if window.after == window.before && window.probeSeen { break }
             }
             XCTAssertTrue(windows.contains { $0.after == $0.before && $0.probeSeen },
-                          "\(model.rawValue) batch \(batch): the heap changed during \(configuration.steps) training iterations, "
+                          "\(model.rawValue) batch \(batch) \(allreduce.rawValue): the heap changed during \(configuration.steps) training iterations, "
                           + "or the detector missed a deliberate 40-byte allocation, in every window:\n"
                           + windows.map { "  \($0) probe seen: \($0.probeSeen)" }.joined(separator: "\n"))
         }
