@@ -102,13 +102,13 @@ public struct TrainingOptions: Codable {
     /// `overrides`. What defines the model and its data stream cannot change: a different
     /// --model or --seed is refused naming the flag. Without --batch or --global-batch the
     /// global batch stays, whatever the number of ranks. Returns the flags that changed.
-    public static func resuming(_ checkpoint: CheckpointHeader, overrides: (inout TrainingOptions) -> Void) throws
+    public static func resuming(_ checkpoint: CheckpointHeader, overrides: (inout TrainingOptions) throws -> Void) throws
         -> (options: TrainingOptions, changed: [String: String]) {
         var before = checkpoint.options
         before.batch = nil
         before.globalBatch = checkpoint.globalBatch
         var options = before
-        overrides(&options)
+        try overrides(&options)
         if options.model != checkpoint.model {
             throw GantryError("--model \(options.model) conflicts with the checkpoint, which holds a \(checkpoint.model); resume without --model or start a new run")
         }

@@ -158,11 +158,7 @@ struct Train: ParsableCommand {
                 var options = TrainingOptions()
                 var changed: [String: String] = [:]
                 if let checkpoint {
-                    var failure: Error?
-                    (options, changed) = try TrainingOptions.resuming(checkpoint.header) { options in
-                        do { try applyGivenFlags(to: &options) } catch { failure = error }
-                    }
-                    if let failure { throw failure }
+                    (options, changed) = try TrainingOptions.resuming(checkpoint.header, overrides: applyGivenFlags)
                     options.out = out ?? found.map { ResumePoint.runDirectory(of: $0.path) } ?? options.out
                 } else {
                     try applyGivenFlags(to: &options)
