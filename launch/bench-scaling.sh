@@ -20,6 +20,8 @@
 #   --model M      model (default dcgan28)
 #   --batch B      samples per rank for weak scaling (default 64); strong scaling keeps the
 #                  global batch at 2B (1 rank: 2B, 2 ranks: B, 4 ranks: B/2)
+#   --allreduce M  passed to gantry bench step: fused or bucketed (default: the binary's, fused)
+#   --bucket-mb X  passed to gantry bench step with --allreduce bucketed
 #   --no-tcp       skip the two-"node" TCP runs
 #   --no-allreduce skip gantry bench allreduce
 #
@@ -32,7 +34,7 @@
 #                        slot each), cluster/loopback-agent.sh, --iface lo, --btl tcp,self,
 #                        --bind-to none: one mpirun daemon per "node", ranks talk over TCP
 #
-# About 2–3 minutes with the defaults on an idle 2-core machine. Works from a fresh clone as
+# About 3–4 minutes with the defaults on an idle 2-core machine. Works from a fresh clone as
 # root without a terminal: installs what is missing (launch/setup.sh, and python3), builds
 # the release binary (launch/build.sh) unless GANTRY_BIN names one.
 #
@@ -45,7 +47,7 @@ usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; }
 die() { echo "launch/bench-scaling.sh: $*" >&2; exit 2; }
 need() { [ $# -ge 2 ] && [ -n "$2" ] || die "$1 needs a value"; }
 
-steps=20 repeats=3 out='' model=dcgan28 batch=64 tcp=1 allreduce=1
+steps=20 repeats=3 out='' model=dcgan28 batch=64 tcp=1 allreduce=1 extra_flags=()
 while [ $# -gt 0 ]; do
     case "$1" in
         --steps) need "$@"; steps=$2; shift 2 ;;
@@ -53,6 +55,8 @@ while [ $# -gt 0 ]; do
         --out) need "$@"; out=$2; shift 2 ;;
         --model) need "$@"; model=$2; shift 2 ;;
         --batch) need "$@"; batch=$2; shift 2 ;;
+        --allreduce) need "$@"; extra_flags+=(--allreduce "$2"); shift 2 ;;
+        --bucket-mb) need "$@"; extra_flags+=(--bucket-mb "$2"); shift 2 ;;
         --no-tcp) tcp=0; shift ;;
         --no-allreduce) allreduce=0; shift ;;
         -h|--help) usage; exit 0 ;;
@@ -106,7 +110,7 @@ fi
 run_one() {
     local name=$1 ranks=$2 per_rank=$3 placement=$4 repeat=$5
     local log=$out/raw/$name-r$repeat.log json=$out/raw/$name-r$repeat.json
-    local flags=(--model "$model" --batch "$per_rank" --steps "$steps" --json)
+    local flags=(--model "$model" --batch "$per_rank" --steps "$steps" ${extra_flags[@]+"${extra_flags[@]}"} --json)
     local status=0
     cut -d' ' -f1-3 /proc/loadavg >"$out/raw/$name-r$repeat.load"   # how busy the machine was
     if [ "$placement" = tcp ]; then
@@ -143,13 +147,13 @@ done
 
 if [ "$allreduce" = 1 ]; then
     echo "bench-scaling: gantry bench allreduce, 2 ranks (shared memory, then TCP)"
-    timeout -k 5 "$limit" mpirun -np 2 "$binary" bench allreduce --min-bytes 65536 --max-bytes 16777216 --json \
+    timeout -k 5 "$limit" mpirun -np 2 "$binary" bench allreduce --min-bytes 65536 --max-bytes 16777216 --seconds 1 --json \
         >"$out/raw/allreduce-local-2.log" 2>&1 || failed=$((failed + 1))
     grep '^{' "$out/raw/allreduce-local-2.log" | tail -n 1 >"$out/raw/allreduce-local-2.json" || true
     if [ "$tcp" = 1 ]; then
         GANTRY_BIN=$binary GANTRY_COMMAND="bench allreduce" timeout -k 5 "$limit" \
             "$root/launch/cluster.sh" -H "$hostfile" --agent "$root/cluster/loopback-agent.sh" \
-            --iface lo --btl tcp,self --bind-to none -- --min-bytes 65536 --max-bytes 16777216 --json \
+            --iface lo --btl tcp,self --bind-to none -- --min-bytes 65536 --max-bytes 16777216 --seconds 1 --json \
             >"$out/raw/allreduce-tcp-2.log" 2>&1 || failed=$((failed + 1))
         grep '^{' "$out/raw/allreduce-tcp-2.log" | tail -n 1 >"$out/raw/allreduce-tcp-2.json" || true
     fi
@@ -163,7 +167,7 @@ json.dump({"model": "$model", "batch_per_rank_weak": $batch, "global_batch_stron
            "binary": "$binary", "load_average_after": open("/proc/loadavg").read().split()[:3],
            "seconds": $(( $(date +%s) - started )), "failed_runs": $failed,
            "command": "launch/bench-scaling.sh --steps $steps --repeats $repeats --model $model --batch $batch"
-                      + ("" if $tcp else " --no-tcp") + ("" if $allreduce else " --no-allreduce")},
+                      + "${extra_flags[*]+ ${extra_flags[*]}}" + ("" if $tcp else " --no-tcp") + ("" if $allreduce else " --no-allreduce")},
           open(sys.argv[1], "w"), indent=1)
 EOF
 python3 "$root/launch/scaling_report.py" "$out"

@@ -10,3 +10,7 @@ export OPENBLAS_NUM_THREADS="${OPENBLAS_NUM_THREADS:-1}"
 # hwloc_shmem_topology_write). The ranks then read the topology themselves, which costs
 # nothing measurable at this scale.
 export OMPI_MCA_rtc_hwloc_vmhole="${OMPI_MCA_rtc_hwloc_vmhole:-none}"
+# --allreduce bucketed uses MPI_Iallreduce (libnbc). Its default algorithm was 2-2.6x slower
+# than the blocking MPI_Allreduce on shared memory here; the ring (1) matched it within 1-6%
+# (docs/scaling.md).
+export OMPI_MCA_coll_libnbc_iallreduce_algorithm="${OMPI_MCA_coll_libnbc_iallreduce_algorithm:-1}"

@@ -2,9 +2,9 @@ import GantryMPI
 import GantryNN
 
 /// `gantry bench allreduce`, in the manner of the OSU micro-benchmarks: for each message size,
-/// the latency of a raw in-place MPI_Allreduce of floats next to Gantry's gradient
-/// synchronisation of the same bytes (`GradientSynchronizer`'s non-blocking allreduce and
-/// wait, what the trainer does to each gradient bucket), and their bus bandwidth.
+/// the latency of a raw in-place MPI_Allreduce of floats (what `--allreduce fused` calls) next
+/// to the bucketed synchronisation of the same bytes (`GradientSynchronizer`'s MPI_Iallreduce
+/// and wait, what `--allreduce bucketed` does per bucket), and their bus bandwidth.
 ///
 /// Bus bandwidth follows nccl-tests: algorithm bandwidth (bytes / time) × 2(p − 1)/p, the
 /// share of the data each rank must send and receive in a ring allreduce, so that figures
@@ -45,7 +45,8 @@ public struct AllreduceBenchmark {
         for bytes in sizes {
             let count = bytes / 4
             let raw = { try communicator.allreduce(buffer.pointer, count: count, op: .sum) }
-            // What GradientSynchronizer does for one bucket (all of a fused buffer): start, wait.
+            // What GradientSynchronizer does with one bucket of `--allreduce bucketed`: start
+            // an MPI_Iallreduce, wait for it. (Fused is the raw blocking call itself.)
             let gantry = {
                 try communicator.startAllreduce(buffer.pointer, count: count, slot: 0, of: slots)
                 try communicator.waitAll(slots)
