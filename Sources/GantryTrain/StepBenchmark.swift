@@ -88,8 +88,8 @@ public final class StepBenchmark {
         // Two global batches of samples: the sampler crosses an epoch boundary (and reshuffles)
         // every other step, as a long run does now and then.
         let dataset = SyntheticSamples(shape: configuration.model.sampleShape, count: 2 * globalBatch, seed: configuration.seed)
-        let plan = TrainingPlan(benchmarking: options, model: configuration.model, dataset: dataset,
-                                worldSize: communicator.size, steps: configuration.warmupSteps + configuration.steps)
+        options.steps = configuration.warmupSteps + configuration.steps
+        let plan = try TrainingPlan(options: options, worldSize: communicator.size, dataset: dataset)
         trainer = try Trainer(plan: plan, communicator: communicator, output: nil)
     }
 
@@ -318,22 +318,6 @@ struct SyntheticSamples: Dataset {
         for c in 0..<shape.channels {
             (destination + c * channelStride).update(from: source + c * plane, count: plane)
         }
-    }
-}
-
-extension TrainingPlan {
-    /// The plan of a step benchmark: `options` (model, batch per rank, seed) on `dataset`,
-    /// for `steps` iterations, without the checks of `init(options:worldSize:)`, which also
-    /// builds the dataset from `options.data` (the benchmark brings its own).
-    init(benchmarking options: TrainingOptions, model: ModelKind, dataset: any Dataset, worldSize: Int, steps: Int) {
-        self.options = options
-        self.model = model
-        self.dataset = dataset
-        self.worldSize = worldSize
-        localBatch = options.batch ?? 64
-        globalBatch = localBatch * worldSize
-        totalSteps = steps
-        batchesPerEpoch = dataset.count / globalBatch
     }
 }
 

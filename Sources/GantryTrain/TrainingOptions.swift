@@ -149,7 +149,19 @@ public struct TrainingPlan {
 
     /// Validates `options` for `worldSize` ranks; throws a GantryError naming the bad flag.
     public init(options: TrainingOptions, worldSize: Int) throws {
+        let dataset: Dataset
+        do {
+            dataset = try makeDataset(options.data, seed: options.seed)
+        } catch let error as DatasetError {
+            throw GantryError("--data \(options.data): \(error)")
+        }
+        try self.init(options: options, worldSize: worldSize, dataset: dataset)
+    }
+
+    /// The same checks, on a dataset the caller brings (the step benchmark's synthetic one).
+    public init(options: TrainingOptions, worldSize: Int, dataset: Dataset) throws {
         self.options = options
+        self.dataset = dataset
         self.worldSize = worldSize
         guard let model = ModelKind(rawValue: options.model) else {
             throw GantryError("unknown model '\(options.model)' (--model takes one of: \(ModelKind.names))")
@@ -192,11 +204,6 @@ public struct TrainingPlan {
             throw GantryError("\(flag) must be in [0, 1), got \(value)")
         }
 
-        do {
-            dataset = try makeDataset(options.data, seed: options.seed)
-        } catch let error as DatasetError {
-            throw GantryError("--data \(options.data): \(error)")
-        }
         let shape = dataset.shape
         let expected = model.sampleShape
         guard shape.channels == expected.channels, shape.height == expected.height, shape.width == expected.width else {
