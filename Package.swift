@@ -17,7 +17,11 @@ let package = Package(
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
-        .target(name: "GantryMPI", dependencies: ["CMPI"]),
+        // Half-precision conversions for gradient compression, in C so that they compile
+        // to the CPU's conversion instructions.
+        .target(name: "CHalf", cSettings: [.unsafeFlags(["-O3"])]),
+
+        .target(name: "GantryMPI", dependencies: ["CMPI", "CHalf"]),
         .target(name: "GantryNN", dependencies: ["CBLAS"],
                 swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
         .target(name: "GantryData", dependencies: ["CPNG", "CZlib"]),

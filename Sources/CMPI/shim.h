@@ -8,7 +8,7 @@ static inline MPI_Comm gantry_mpi_comm_world(void) { return MPI_COMM_WORLD; }
 static inline MPI_Datatype gantry_mpi_float(void) { return MPI_FLOAT; }
 static inline MPI_Datatype gantry_mpi_double(void) { return MPI_DOUBLE; }
 static inline MPI_Datatype gantry_mpi_byte(void) { return MPI_BYTE; }
-static inline MPI_Datatype gantry_mpi_int64(void) { return MPI_INT64_T; }
+static inline MPI_Datatype gantry_mpi_uint16(void) { return MPI_UINT16_T; }
 static inline MPI_Op gantry_mpi_sum(void) { return MPI_SUM; }
 static inline MPI_Op gantry_mpi_min(void) { return MPI_MIN; }
 static inline MPI_Op gantry_mpi_max(void) { return MPI_MAX; }
@@ -17,7 +17,7 @@ static inline MPI_Errhandler gantry_mpi_errors_return(void) { return MPI_ERRORS_
 static inline int gantry_mpi_success(void) { return MPI_SUCCESS; }
 static inline int gantry_mpi_max_error_string(void) { return MPI_MAX_ERROR_STRING; }
 static inline int gantry_mpi_max_library_version_string(void) { return MPI_MAX_LIBRARY_VERSION_STRING; }
-static inline int gantry_mpi_thread_funneled(void) { return MPI_THREAD_FUNNELED; }
+static inline int gantry_mpi_thread_multiple(void) { return MPI_THREAD_MULTIPLE; }
 static inline MPI_Request gantry_mpi_request_null(void) { return MPI_REQUEST_NULL; }
 static inline MPI_Status *gantry_mpi_statuses_ignore(void) { return MPI_STATUSES_IGNORE; }
 #endif

@@ -21,14 +21,36 @@ public final class Communicator {
 
     /// Initialises MPI (once per process). Works with or without mpirun: a process
     /// started alone is a world of one rank.
+    ///
+    /// It asks for MPI_THREAD_MULTIPLE, which `--overlap thread` needs (a communication
+    /// thread reduces gradients while the training thread may run SyncBatchNorm's
+    /// allreduces); everything else calls MPI from one thread only. OpenMPI's locks for it
+    /// cost nothing measurable here (docs/scaling.md).
     public static func initialize() throws -> Communicator {
         var initialized: Int32 = 0
         MPI_Initialized(&initialized)
         if initialized == 0 {
             var provided: Int32 = 0
-            try check("MPI_Init_thread", MPI_Init_thread(nil, nil, gantry_mpi_thread_funneled(), &provided))
+            try check("MPI_Init_thread", MPI_Init_thread(nil, nil, gantry_mpi_thread_multiple(), &provided))
         }
         return try Communicator(comm: gantry_mpi_comm_world())
+    }
+
+    /// Whether several threads may call MPI at the same time (the library granted
+    /// MPI_THREAD_MULTIPLE).
+    public var allowsConcurrentCalls: Bool {
+        var provided: Int32 = 0
+        MPI_Query_thread(&provided)
+        return provided == gantry_mpi_thread_multiple()
+    }
+
+    /// A new communicator over the same ranks (MPI_Comm_dup, a collective call): its
+    /// collectives never match those of this one, so another thread can run them
+    /// concurrently without the ranks having to agree on an order between the two.
+    public func duplicate() throws -> Communicator {
+        var copy: MPI_Comm? = nil
+        try Self.check("MPI_Comm_dup", MPI_Comm_dup(comm, &copy))
+        return try Communicator(comm: copy!)
     }
 
     private init(comm: MPI_Comm) throws {
@@ -88,6 +110,14 @@ public final class Communicator {
                                                        gantry_mpi_double(), Self.op(op), comm))
     }
 
+    /// In-place allreduce-sum of `count` IEEE half-precision values, added in float
+    /// (`HalfPrecision`): gradient compression, half the bytes of floats on the wire.
+    public func allreduce(halves buffer: UnsafeMutablePointer<UInt16>, count: Int) throws {
+        guard size > 1, count > 0 else { return }
+        try Self.check("MPI_Allreduce", MPI_Allreduce(gantry_mpi_in_place(), buffer, Int32(count),
+                                                       gantry_mpi_uint16(), try HalfPrecision.sumOperation(), comm))
+    }
+
     /// Allreduce of a small array of doubles (losses, flags, checksums).
     public func allreduce(_ values: [Double], op: ReduceOp = .sum) throws -> [Double] {
         var result = values
@@ -103,6 +133,13 @@ public final class Communicator {
         guard size > 1, count > 0 else { return }
         try Self.check("MPI_Iallreduce", MPI_Iallreduce(gantry_mpi_in_place(), buffer, Int32(count), gantry_mpi_float(),
                                                          gantry_mpi_sum(), comm, requests.pointer + slot))
+    }
+
+    /// `startAllreduce` of half-precision values, added in float.
+    public func startAllreduce(halves buffer: UnsafeMutablePointer<UInt16>, count: Int, slot: Int, of requests: RequestSlots) throws {
+        guard size > 1, count > 0 else { return }
+        try Self.check("MPI_Iallreduce", MPI_Iallreduce(gantry_mpi_in_place(), buffer, Int32(count), gantry_mpi_uint16(),
+                                                         try HalfPrecision.sumOperation(), comm, requests.pointer + slot))
     }
 
     /// Lets MPI advance the requests in flight (non-blocking collectives move only inside MPI calls).
@@ -150,7 +187,7 @@ public final class Communicator {
         return String(cString: buffer).split(separator: ",").first.map(String.init) ?? "unknown"
     }
 
-    private static func check(_ call: String, _ code: Int32) throws {
+    static func check(_ call: String, _ code: Int32) throws {
         guard code != gantry_mpi_success() else { return }
         var buffer = [CChar](repeating: 0, count: Int(gantry_mpi_max_error_string()))
         var length: Int32 = 0

@@ -9,6 +9,24 @@ public enum AllreduceMode: String, CaseIterable, Codable {
     case bucketed
 }
 
+/// What moves a bucketed allreduce forward while backward computes (`--overlap`).
+public enum OverlapEngine: String, CaseIterable, Codable {
+    /// MPI_Iallreduce per bucket; the training thread calls MPI_Testall after every layer,
+    /// since OpenMPI advances non-blocking collectives only inside MPI calls.
+    case poll
+    /// A communication thread runs a blocking MPI_Allreduce per bucket, on a communicator
+    /// of its own, while the training thread computes.
+    case thread
+}
+
+/// What the gradient allreduce sends (`--compress`).
+public enum GradientCompression: String, CaseIterable, Codable {
+    /// 32-bit floats.
+    case none
+    /// IEEE halves, added in float (HalfPrecision): half the bytes, about 3 significant digits.
+    case fp16
+}
+
 /// Makes one network's gradients the same on every rank: an in-place allreduce-sum of its
 /// flat gradient buffer. The trainer scales each rank's loss gradient by 1/size beforehand,
 /// so the sum is the gradient of the loss averaged over the global batch, with no second
@@ -16,11 +34,13 @@ public enum AllreduceMode: String, CaseIterable, Codable {
 ///
 /// Bucketed: backward produces gradients last layer first, and the buffer holds layers in
 /// order, so its tail is final first. The buffer is cut at layer boundaries into buckets of
-/// at least `bucketBytes`, from the end; a bucket's MPI_Iallreduce starts as soon as the
-/// backward of its lowest layer is done (Network.backward's `afterLayer` hook), and MPI is
-/// given a chance to progress after every layer. `finish` starts what is left and waits.
-/// Every element is reduced exactly as in one fused call, so both modes give the same bits
-/// on two ranks.
+/// at least `bucketBytes`, from the end; a bucket's allreduce starts as soon as the
+/// backward of its lowest layer is done (Network.backward's `afterLayer` hook). Every
+/// element is reduced exactly as in one fused call, so on two ranks fused and bucketed
+/// give the same bits, whichever engine overlaps the buckets.
+///
+/// fp16: the floats of a bucket are encoded to halves just before it is sent (into a half
+/// buffer of the same layout, allocated once) and decoded once it is reduced.
 public final class GradientSynchronizer {
     struct Bucket {
         let range: Range<Int>
@@ -28,47 +48,85 @@ public final class GradientSynchronizer {
         let firstLayer: Int
     }
 
-    public let mode: AllreduceMode
+    public struct Configuration {
+        public var mode = AllreduceMode.fused
+        public var overlap = OverlapEngine.poll
+        public var compression = GradientCompression.none
+        public var bucketBytes = 1_000_000
+        public init() {}
+    }
+
+    public let configuration: Configuration
     let buckets: [Bucket]
     private let network: Network
     private let communicator: Communicator
+    /// The wire copy of the gradients under `--compress fp16` on more than one rank.
+    private let halves: UnsafeMutablePointer<UInt16>?
+    /// `--overlap poll`: one request per bucket.
     private let requests: RequestSlots
+    /// `--overlap thread`: the thread, made by `connect`.
+    private var thread: CommunicationThread?
     private var started = 0
     private var failure: Error?
 
-    public init(network: Network, communicator: Communicator, mode: AllreduceMode, bucketBytes: Int) {
+    /// Performs no collective operation (it runs in a setup stage, see Job); `connect` does.
+    public init(network: Network, communicator: Communicator, configuration: Configuration) {
         self.network = network
         self.communicator = communicator
-        self.mode = mode
-        var buckets: [Bucket] = []
-        var end = network.parameters.count
-        for (i, layer) in network.layers.enumerated().reversed() where layer.parameterCount > 0 {
-            let start = network.parameterOffsets[i]
-            if (end - start) * MemoryLayout<Float>.stride >= bucketBytes || i == 0 {
-                buckets.append(Bucket(range: start..<end, firstLayer: i))
-                end = start
+        self.configuration = configuration
+        let count = network.parameters.count
+        if configuration.mode == .fused {
+            buckets = [Bucket(range: 0..<count, firstLayer: 0)]
+        } else {
+            var buckets: [Bucket] = []
+            var end = count
+            for (i, layer) in network.layers.enumerated().reversed() where layer.parameterCount > 0 {
+                let start = network.parameterOffsets[i]
+                if (end - start) * MemoryLayout<Float>.stride >= configuration.bucketBytes || i == 0 {
+                    buckets.append(Bucket(range: start..<end, firstLayer: i))
+                    end = start
+                }
             }
+            if end > 0 { buckets.append(Bucket(range: 0..<end, firstLayer: 0)) }
+            self.buckets = buckets
         }
-        if end > 0 { buckets.append(Bucket(range: 0..<end, firstLayer: 0)) }
-        self.buckets = mode == .fused ? [Bucket(range: 0..<network.parameters.count, firstLayer: 0)] : buckets
-        requests = RequestSlots(count: self.buckets.count)
+        requests = RequestSlots(count: buckets.count)
+        // One rank sends nothing, so its gradients stay exact floats.
+        halves = configuration.compression == .fp16 && communicator.size > 1 ? .allocate(capacity: max(count, 1)) : nil
+    }
+
+    deinit { halves?.deallocate() }
+
+    /// Whether `--overlap thread` is in effect.
+    private var usesThread: Bool { configuration.mode == .bucketed && configuration.overlap == .thread && communicator.size > 1 }
+
+    /// Collective setup, called by every rank once before training: under `--overlap
+    /// thread`, the thread's own communicator (MPI_Comm_dup) and the thread.
+    public func connect() throws {
+        guard usesThread, thread == nil else { return }
+        guard communicator.allowsConcurrentCalls else {
+            throw GantryError("--overlap thread needs an MPI library with MPI_THREAD_MULTIPLE; this one does not provide it (use --overlap poll)")
+        }
+        let own = try communicator.duplicate()
+        thread = CommunicationThread { [unowned self] index in try self.reduce(buckets[index].range, on: own) }
     }
 
     /// Call just before the backward pass that completes this step's gradients.
     public func begin() {
         started = 0
         failure = nil
+        thread?.reset()
     }
 
     /// Network.backward's `afterLayer` hook: starts every bucket whose layers are all done.
     public func layerDone(_ layer: Int) {
-        guard mode == .bucketed, failure == nil else { return }
+        guard configuration.mode == .bucketed, failure == nil else { return }
         do {
             while started < buckets.count && buckets[started].firstLayer >= layer {
                 try start(started)
                 started += 1
             }
-            try communicator.progress(requests)
+            if thread == nil { try communicator.progress(requests) }
         } catch {
             failure = error
         }
@@ -78,8 +136,8 @@ public final class GradientSynchronizer {
     /// memory the blocking call is 2–2.6× faster than MPI_Iallreduce, docs/scaling.md);
     /// bucketed, starts the buckets not yet started and waits until every one is reduced.
     public func finish() throws {
-        if mode == .fused {
-            try communicator.allreduce(network.gradients.pointer, count: network.gradients.count, op: .sum)
+        if configuration.mode == .fused {
+            try reduce(0..<network.gradients.count, on: communicator)
             return
         }
         if let failure { throw failure }
@@ -87,12 +145,33 @@ public final class GradientSynchronizer {
             try start(started)
             started += 1
         }
-        try communicator.waitAll(requests)
+        if let thread {
+            try thread.waitForAll()
+        } else {
+            try communicator.waitAll(requests)
+            if let halves { HalfPrecision.decode(halves, into: network.gradients.pointer, count: network.gradients.count) }
+        }
     }
 
+    /// Starts bucket `index`: hands it to the thread, or starts its MPI_Iallreduce.
     private func start(_ index: Int) throws {
-        let range = buckets[index].range
-        try communicator.startAllreduce(network.gradients.pointer + range.lowerBound, count: range.count,
-                                        slot: index, of: requests)
+        if let thread { return thread.post() }
+        let range = buckets[index].range, gradients = network.gradients.pointer + range.lowerBound
+        if let halves {
+            HalfPrecision.encode(gradients, into: halves + range.lowerBound, count: range.count)
+            try communicator.startAllreduce(halves: halves + range.lowerBound, count: range.count, slot: index, of: requests)
+        } else {
+            try communicator.startAllreduce(gradients, count: range.count, slot: index, of: requests)
+        }
+    }
+
+    /// A blocking allreduce of the gradients in `range` over `comm` (fused, and each bucket
+    /// on the communication thread).
+    private func reduce(_ range: Range<Int>, on comm: Communicator) throws {
+        let gradients = network.gradients.pointer + range.lowerBound
+        guard let halves else { return try comm.allreduce(gradients, count: range.count, op: .sum) }
+        HalfPrecision.encode(gradients, into: halves + range.lowerBound, count: range.count)
+        try comm.allreduce(halves: halves + range.lowerBound, count: range.count)
+        HalfPrecision.decode(halves + range.lowerBound, into: gradients, count: range.count)
     }
 }

@@ -28,6 +28,8 @@ public final class StepBenchmark {
         public var sgemmRepetitions = 10
         public var allreduce = AllreduceMode.fused
         public var bucketMegabytes = 1.0
+        public var overlap = OverlapEngine.poll
+        public var compress = GradientCompression.none
 
         public init(model: ModelKind, batch: Int, steps: Int, warmupSteps: Int, threads: Int) {
             self.model = model
@@ -84,6 +86,8 @@ public final class StepBenchmark {
         options.threads = configuration.threads
         options.allreduce = configuration.allreduce
         options.bucketMegabytes = configuration.bucketMegabytes
+        options.overlap = configuration.overlap
+        options.compress = configuration.compress
         let globalBatch = configuration.batch * communicator.size
         // Two global batches of samples: the sampler crosses an epoch boundary (and reshuffles)
         // every other step, as a long run does now and then.
@@ -96,6 +100,7 @@ public final class StepBenchmark {
     /// Runs the warm-up and the timed iterations (every rank of the job must call it: the
     /// iterations hold allreduces).
     public func run() throws -> StepBenchmarkReport {
+        try trainer.connectSynchronizers()
         for _ in 0..<configuration.warmupSteps { _ = try advance() }
         try communicator.barrier()
         // Filled in place: the timed loop allocates nothing itself.
@@ -120,6 +125,7 @@ public final class StepBenchmark {
         return StepBenchmarkReport(
             model: configuration.model.rawValue, batch: configuration.batch, worldSize: communicator.size,
             threads: configuration.threads, steps: configuration.steps, warmupSteps: configuration.warmupSteps,
+            synchronization: trainer.plan.options.synchronizationSummary,
             imagesPerSecond: batch / iteration,
             globalImagesPerSecond: batch * Double(communicator.size) / iteration,
             millisecondsPerIteration: 1000 * iteration,
@@ -159,6 +165,8 @@ public struct StepBenchmarkReport: Codable {
     public var threads: Int
     public var steps: Int
     public var warmupSteps: Int
+    /// The gradient synchronisation timed, e.g. "bucketed 1 MB, overlap poll, compress none".
+    public var synchronization: String
     /// This rank's samples per second (batch / median iteration).
     public var imagesPerSecond: Double
     public var globalImagesPerSecond: Double
@@ -193,7 +201,7 @@ public struct StepBenchmarkReport: Codable {
     public var blas: String
 
     enum CodingKeys: String, CodingKey {
-        case model, batch, threads, steps, gflops, blas
+        case model, batch, threads, steps, gflops, blas, synchronization
         case worldSize = "world_size", warmupSteps = "warmup_steps"
         case imagesPerSecond = "images_per_s", globalImagesPerSecond = "global_images_per_s"
         case millisecondsPerIteration = "ms_per_iteration", millisecondsPerIterationMean = "ms_per_iteration_mean"
@@ -215,6 +223,7 @@ public struct StepBenchmarkReport: Codable {
         return """
         gantry bench step: \(model), batch \(batch) per rank, \(ranks), \(threads) BLAS thread\(threads == 1 ? "" : "s"), \
         \(steps) timed iterations after \(warmupSteps) warm-up (medians)
+          allreduce:          \(synchronization)
           sgemm n=\(sgemmSize):       \(f(sgemmGflops)) GFLOP/s (best of \(sgemmRepetitions); median \(f(sgemmGflopsMedian)))
           iteration:          \(f(millisecondsPerIteration, digits + 1)) ms (mean \(f(millisecondsPerIterationMean, digits + 1)), \
         min \(f(millisecondsPerIterationMin, digits + 1))), \(f(imagesPerSecond)) images/s per rank

@@ -35,7 +35,7 @@ public final class Trainer {
     /// are checked after the allreduce).
     private var nonFiniteNetworks: [String] = []
     private var recentMetrics: [MetricsRecord] = []
-    /// The gradient allreduces of D and G (`--allreduce fused|bucketed`).
+    /// The gradient allreduces of D and G (`--allreduce`, `--overlap`, `--compress`).
     let discriminatorSync: GradientSynchronizer
     let generatorSync: GradientSynchronizer
     /// The per-step agreement's five doubles, allocated once.
@@ -51,11 +51,10 @@ public final class Trainer {
         let model = plan.model, n = plan.localBatch
         generator = model.makeGenerator(batch: n)
         discriminator = model.makeDiscriminator(batch: n)
-        let bucketBytes = Int(plan.options.bucketMegabytes * 1_000_000)
         discriminatorSync = GradientSynchronizer(network: discriminator, communicator: communicator,
-                                                 mode: plan.options.allreduce, bucketBytes: bucketBytes)
+                                                 configuration: plan.options.synchronization)
         generatorSync = GradientSynchronizer(network: generator, communicator: communicator,
-                                             mode: plan.options.allreduce, bucketBytes: bucketBytes)
+                                             configuration: plan.options.synchronization)
         if plan.options.syncBatchNorm {
             generator.synchronizeBatchNorm(through: communicator)
             discriminator.synchronizeBatchNorm(through: communicator)
@@ -87,6 +86,7 @@ public final class Trainer {
 
     public func run() throws {
         let total = plan.totalSteps, options = plan.options
+        try connectSynchronizers()
         // Rank 0's replica is the reference: every rank starts from its exact bits.
         for network in [generator, discriminator] {
             try communicator.broadcast(network.parameters.pointer, count: network.parameters.count)
@@ -108,6 +108,12 @@ public final class Trainer {
             }
         }
         output?.finish(plan: plan)
+    }
+
+    /// The gradient synchronisers' collective setup (every rank, before the first step).
+    func connectSynchronizers() throws {
+        try discriminatorSync.connect()
+        try generatorSync.connect()
     }
 
     /// The per-step agreement: one small allreduce carries the stop requests of all ranks

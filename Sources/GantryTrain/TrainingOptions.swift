@@ -54,8 +54,28 @@ public struct TrainingOptions: Codable {
     public var allreduce = AllreduceMode.fused
     /// Bucket size of the bucketed allreduce, in MB (10⁶ bytes).
     public var bucketMegabytes = 1.0
+    /// What overlaps the bucketed allreduce with backward.
+    public var overlap = OverlapEngine.poll
+    public var compress = GradientCompression.none
 
     public init() {}
+
+    /// The gradient synchronisation in words, e.g. "bucketed 1 MB, overlap poll, compress none".
+    public var synchronizationSummary: String {
+        let size = bucketMegabytes == bucketMegabytes.rounded() ? String(Int(bucketMegabytes)) : String(bucketMegabytes)
+        return allreduce == .fused ? "fused, compress \(compress.rawValue)"
+            : "bucketed \(size) MB, overlap \(overlap.rawValue), compress \(compress.rawValue)"
+    }
+
+    /// The gradient synchronisation these options ask for.
+    public var synchronization: GradientSynchronizer.Configuration {
+        var configuration = GradientSynchronizer.Configuration()
+        configuration.mode = allreduce
+        configuration.overlap = overlap
+        configuration.compression = compress
+        configuration.bucketBytes = Int(bucketMegabytes * 1_000_000)
+        return configuration
+    }
 
     enum CodingKeys: String, CodingKey {
         case model, data, steps, epochs, batch, seed, out, threads, beta1, beta2
@@ -63,7 +83,7 @@ public struct TrainingOptions: Codable {
         case dSteps = "d_steps", generatorLoss = "g_loss", logEvery = "log_every"
         case sampleEvery = "sample_every", checkpointEvery = "checkpoint_every", checkEvery = "check_every"
         case keep, keepEvery = "keep_every", onNonFinite = "on_nan", syncBatchNorm = "sync_bn"
-        case allreduce, bucketMegabytes = "bucket_mb"
+        case allreduce, bucketMegabytes = "bucket_mb", overlap, compress
     }
 
     /// Reads options written by this or an earlier Gantry: a flag the file does not mention
@@ -96,6 +116,8 @@ public struct TrainingOptions: Codable {
         syncBatchNorm = try c.decodeIfPresent(Bool.self, forKey: .syncBatchNorm) ?? d.syncBatchNorm
         allreduce = try c.decodeIfPresent(AllreduceMode.self, forKey: .allreduce) ?? d.allreduce
         bucketMegabytes = try c.decodeIfPresent(Double.self, forKey: .bucketMegabytes) ?? d.bucketMegabytes
+        overlap = try c.decodeIfPresent(OverlapEngine.self, forKey: .overlap) ?? d.overlap
+        compress = try c.decodeIfPresent(GradientCompression.self, forKey: .compress) ?? d.compress
     }
 
     /// The options of a resumed run: the checkpoint's, with the flags given now applied by

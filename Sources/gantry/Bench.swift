@@ -39,10 +39,16 @@ struct BenchStep: ParsableCommand {
     var threads = 1
 
     @Option(help: "Gradient allreduce: fused or bucketed.")
-    var allreduce = "fused"
+    var allreduce = AllreduceMode.fused
 
     @Option(name: .customLong("bucket-mb"), help: "Bucket size of --allreduce bucketed, in MB.")
     var bucketMegabytes = 1.0
+
+    @Option(help: "What overlaps --allreduce bucketed with backward: poll or thread.")
+    var overlap = OverlapEngine.poll
+
+    @Option(help: "Gradients on the wire: none or fp16.")
+    var compress = GradientCompression.none
 
     @Flag(help: "Print one JSON object instead of text.")
     var json = false
@@ -51,13 +57,12 @@ struct BenchStep: ParsableCommand {
         guard let kind = ModelKind(rawValue: model) else {
             throw ValidationError("unknown model '\(model)' (--model takes one of: \(ModelKind.names))")
         }
-        guard let mode = AllreduceMode(rawValue: allreduce) else {
-            throw ValidationError("unknown allreduce '\(allreduce)' (--allreduce takes fused or bucketed)")
-        }
         var configuration = StepBenchmark.Configuration(model: kind, batch: batch, steps: steps,
                                                         warmupSteps: warmup, threads: threads)
-        configuration.allreduce = mode
+        configuration.allreduce = allreduce
         configuration.bucketMegabytes = bucketMegabytes
+        configuration.overlap = overlap
+        configuration.compress = compress
         Job.run { communicator in
             let benchmark = Job.agree(communicator) { try StepBenchmark(configuration, communicator: communicator) }
             let report = try benchmark.run()

@@ -50,7 +50,7 @@ struct Train: ParsableCommand {
     var dSteps: Int?
 
     @Option(name: .customLong("g-loss"), help: "Generator loss: non-saturating (-log D(G(z)), the default) or minimax (log(1 - D(G(z)))).")
-    var generatorLoss: String?
+    var generatorLoss: GeneratorLoss?
 
     @Option(help: "Seed for initialisation, data order and noise. Default 1.")
     var seed: UInt64?
@@ -77,7 +77,7 @@ struct Train: ParsableCommand {
     var keepEvery: Int?
 
     @Option(name: .customLong("on-nan"), help: "Non-finite losses or gradients: stop (default; the last good checkpoint stays the newest) or skip-step.")
-    var onNaN: String?
+    var onNaN: NonFinitePolicy?
 
     @Option(name: .customLong("check-every"), help: "Steps between replica checks (parameter checksums compared across ranks). Default 100.")
     var checkEvery: Int?
@@ -90,10 +90,16 @@ struct Train: ParsableCommand {
     var syncBatchNorm: Bool?
 
     @Option(help: "Gradient allreduce: fused (one per network after backward, the default) or bucketed (buckets started during backward).")
-    var allreduce: String?
+    var allreduce: AllreduceMode?
 
     @Option(name: .customLong("bucket-mb"), help: "Bucket size of --allreduce bucketed, in MB. Default 1.")
     var bucketMegabytes: Double?
+
+    @Option(help: "What overlaps --allreduce bucketed with backward: poll (MPI_Iallreduce, progressed after every layer; the default) or thread (a communication thread running blocking allreduces).")
+    var overlap: OverlapEngine?
+
+    @Option(help: "Gradients on the wire: none (floats, the default) or fp16 (IEEE halves added in float: half the bytes, about 3 significant digits).")
+    var compress: GradientCompression?
 
     /// Applies the flags given on the command line, and only those, to `options`.
     func applyGivenFlags(to options: inout TrainingOptions) throws {
@@ -119,23 +125,13 @@ struct Train: ParsableCommand {
         if let threads { options.threads = threads }
         if let syncBatchNorm { options.syncBatchNorm = syncBatchNorm }
         if let bucketMegabytes { options.bucketMegabytes = bucketMegabytes }
-        if let allreduce {
-            guard let mode = AllreduceMode(rawValue: allreduce) else {
-                throw GantryError("unknown allreduce '\(allreduce)' (--allreduce takes fused or bucketed)")
-            }
-            options.allreduce = mode
-        }
-        if let generatorLoss {
-            guard let loss = GeneratorLoss(rawValue: generatorLoss) else {
-                throw GantryError("unknown generator loss '\(generatorLoss)' (--g-loss takes non-saturating or minimax)")
-            }
-            options.generatorLoss = loss
-        }
-        if let onNaN {
-            guard let policy = NonFinitePolicy(rawValue: onNaN) else {
-                throw GantryError("unknown policy '\(onNaN)' (--on-nan takes stop or skip-step)")
-            }
-            options.onNonFinite = policy
+        if let allreduce { options.allreduce = allreduce }
+        if let overlap { options.overlap = overlap }
+        if let compress { options.compress = compress }
+        if let generatorLoss { options.generatorLoss = generatorLoss }
+        if let onNaN { options.onNonFinite = onNaN }
+        if overlap != nil && options.allreduce == .fused {
+            throw GantryError("--overlap applies to --allreduce bucketed, and this run's allreduce is fused")
         }
     }
 
@@ -184,3 +180,11 @@ func timestamp() -> String {
     formatter.timeZone = TimeZone(identifier: "UTC")
     return formatter.string(from: Date())
 }
+
+// The flags whose values are one of a fixed set: ArgumentParser checks them and lists the
+// choices in --help and in its error.
+extension AllreduceMode: ExpressibleByArgument {}
+extension OverlapEngine: ExpressibleByArgument {}
+extension GradientCompression: ExpressibleByArgument {}
+extension GeneratorLoss: ExpressibleByArgument {}
+extension NonFinitePolicy: ExpressibleByArgument {}
