@@ -2,9 +2,11 @@ import GantryMPI
 import GantryNN
 
 /// `gantry bench allreduce`, in the manner of the OSU micro-benchmarks: for each message size,
-/// the latency of a raw in-place MPI_Allreduce of floats (what `--allreduce fused` calls) next
-/// to the bucketed synchronisation of the same bytes (`GradientSynchronizer`'s MPI_Iallreduce
-/// and wait, what `--allreduce bucketed` does per bucket), and their bus bandwidth.
+/// the latency of a raw in-place MPI_Allreduce of floats next to Gantry's synchronisation of
+/// the same gradient bytes (a `GradientSynchronizer` over a buffer of that size, configured
+/// like `gantry train`: by default one bucket of `--allreduce bucketed --overlap poll`, what
+/// training does per bucket), and their bus bandwidth. Under `--compress fp16` the bytes are
+/// still the float gradients', of which half travel.
 ///
 /// Bus bandwidth follows nccl-tests: algorithm bandwidth (bytes / time) × 2(p − 1)/p, the
 /// share of the data each rank must send and receive in a ring allreduce, so that figures
@@ -27,29 +29,34 @@ public struct AllreduceBenchmark {
     }
 
     public let communicator: Communicator
+    /// What the Gantry column runs.
+    public let synchronization: GradientSynchronizer.Configuration
     public let sizes: [Int]
     /// Seconds of timed calls to aim for per size and variant.
     public let secondsPerSize: Double
 
-    public init(communicator: Communicator, minimumBytes: Int = 4 << 10, maximumBytes: Int = 64 << 20, secondsPerSize: Double = 0.3) {
+    public init(communicator: Communicator, synchronization: GradientSynchronizer.Configuration,
+                minimumBytes: Int = 4 << 10, maximumBytes: Int = 64 << 20, secondsPerSize: Double = 0.3) {
         self.communicator = communicator
+        self.synchronization = synchronization
         self.secondsPerSize = secondsPerSize
         sizes = Array(sequence(first: minimumBytes) { $0 * 2 }.prefix { $0 <= maximumBytes })
     }
 
     public func run(progress: (Row) -> Void) throws -> [Row] {
-        let buffer = FloatBuffer(count: sizes.max()! / 4)
-        let slots = RequestSlots(count: 1)
-        for i in 0..<buffer.count { buffer[i] = Float(i % 97) * 1e-3 }
         var rows: [Row] = []
         for bytes in sizes {
-            let count = bytes / 4
-            let raw = { try communicator.allreduce(buffer.pointer, count: count, op: .sum) }
-            // What GradientSynchronizer does with one bucket of `--allreduce bucketed`: start
-            // an MPI_Iallreduce, wait for it. (Fused is the raw blocking call itself.)
+            // Small values (sums stay far from the half range under --compress fp16).
+            let buffer = FloatBuffer(count: bytes / 4)
+            for i in 0..<buffer.count { buffer[i] = Float(i % 97) * 1e-6 }
+            let raw = { try communicator.allreduce(buffer.pointer, count: buffer.count, op: .sum) }
+            // The whole buffer as one layer: one bucket, started and finished.
+            let synchronizer = GradientSynchronizer(gradients: buffer, layers: [0..<buffer.count],
+                                                    communicator: communicator, configuration: synchronization)
+            try synchronizer.connect()
             let gantry = {
-                try communicator.startAllreduce(buffer.pointer, count: count, slot: 0, of: slots)
-                try communicator.waitAll(slots)
+                synchronizer.begin()
+                try synchronizer.finish()
             }
             // A few calls to warm up and estimate, then enough to fill the time budget; the
             // count is agreed (max) so that every rank makes the same calls.

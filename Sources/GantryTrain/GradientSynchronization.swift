@@ -58,7 +58,7 @@ public final class GradientSynchronizer {
 
     public let configuration: Configuration
     let buckets: [Bucket]
-    private let network: Network
+    private let gradients: FloatBuffer
     private let communicator: Communicator
     /// The wire copy of the gradients under `--compress fp16` on more than one rank.
     private let halves: UnsafeMutablePointer<UInt16>?
@@ -69,22 +69,31 @@ public final class GradientSynchronizer {
     private var started = 0
     private var failure: Error?
 
+    /// Synchronises `network`'s gradient buffer, with bucket boundaries at its layers.
     /// Performs no collective operation (it runs in a setup stage, see Job); `connect` does.
-    public init(network: Network, communicator: Communicator, configuration: Configuration) {
-        self.network = network
+    public convenience init(network: Network, communicator: Communicator, configuration: Configuration) {
+        let layers = network.layers.indices.map { i in
+            network.parameterOffsets[i]..<(network.parameterOffsets[i] + network.layers[i].parameterCount)
+        }
+        self.init(gradients: network.gradients, layers: layers, communicator: communicator, configuration: configuration)
+    }
+
+    /// Synchronises `gradients`, whose layers (in the order of the forward pass, some
+    /// possibly empty) hold `layers`, which tile the buffer.
+    public init(gradients: FloatBuffer, layers: [Range<Int>], communicator: Communicator, configuration: Configuration) {
+        self.gradients = gradients
         self.communicator = communicator
         self.configuration = configuration
-        let count = network.parameters.count
+        let count = gradients.count
         if configuration.mode == .fused {
             buckets = [Bucket(range: 0..<count, firstLayer: 0)]
         } else {
             var buckets: [Bucket] = []
             var end = count
-            for (i, layer) in network.layers.enumerated().reversed() where layer.parameterCount > 0 {
-                let start = network.parameterOffsets[i]
-                if (end - start) * MemoryLayout<Float>.stride >= configuration.bucketBytes || i == 0 {
-                    buckets.append(Bucket(range: start..<end, firstLayer: i))
-                    end = start
+            for (i, layer) in layers.enumerated().reversed() where !layer.isEmpty {
+                if (end - layer.lowerBound) * MemoryLayout<Float>.stride >= configuration.bucketBytes || i == 0 {
+                    buckets.append(Bucket(range: layer.lowerBound..<end, firstLayer: i))
+                    end = layer.lowerBound
                 }
             }
             if end > 0 { buckets.append(Bucket(range: 0..<end, firstLayer: 0)) }
@@ -137,7 +146,7 @@ public final class GradientSynchronizer {
     /// bucketed, starts the buckets not yet started and waits until every one is reduced.
     public func finish() throws {
         if configuration.mode == .fused {
-            try reduce(0..<network.gradients.count, on: communicator)
+            try reduce(0..<gradients.count, on: communicator)
             return
         }
         if let failure { throw failure }
@@ -149,29 +158,29 @@ public final class GradientSynchronizer {
             try thread.waitForAll()
         } else {
             try communicator.waitAll(requests)
-            if let halves { HalfPrecision.decode(halves, into: network.gradients.pointer, count: network.gradients.count) }
+            if let halves { HalfPrecision.decode(halves, into: gradients.pointer, count: gradients.count) }
         }
     }
 
     /// Starts bucket `index`: hands it to the thread, or starts its MPI_Iallreduce.
     private func start(_ index: Int) throws {
         if let thread { return thread.post() }
-        let range = buckets[index].range, gradients = network.gradients.pointer + range.lowerBound
+        let range = buckets[index].range, floats = gradients.pointer + range.lowerBound
         if let halves {
-            HalfPrecision.encode(gradients, into: halves + range.lowerBound, count: range.count)
+            HalfPrecision.encode(floats, into: halves + range.lowerBound, count: range.count)
             try communicator.startAllreduce(halves: halves + range.lowerBound, count: range.count, slot: index, of: requests)
         } else {
-            try communicator.startAllreduce(gradients, count: range.count, slot: index, of: requests)
+            try communicator.startAllreduce(floats, count: range.count, slot: index, of: requests)
         }
     }
 
     /// A blocking allreduce of the gradients in `range` over `comm` (fused, and each bucket
     /// on the communication thread).
     private func reduce(_ range: Range<Int>, on comm: Communicator) throws {
-        let gradients = network.gradients.pointer + range.lowerBound
-        guard let halves else { return try comm.allreduce(gradients, count: range.count, op: .sum) }
-        HalfPrecision.encode(gradients, into: halves + range.lowerBound, count: range.count)
+        let floats = gradients.pointer + range.lowerBound
+        guard let halves else { return try comm.allreduce(floats, count: range.count, op: .sum) }
+        HalfPrecision.encode(floats, into: halves + range.lowerBound, count: range.count)
         try comm.allreduce(halves: halves + range.lowerBound, count: range.count)
-        HalfPrecision.decode(halves + range.lowerBound, into: gradients, count: range.count)
+        HalfPrecision.decode(halves + range.lowerBound, into: floats, count: range.count)
     }
 }

@@ -10,7 +10,10 @@ struct BenchAllreduce: ParsableCommand {
         discussion: """
         Run it under mpirun with the ranks and network of a training job, e.g. \
         mpirun -np 2 gantry bench allreduce. Sizes double from --min-bytes to --max-bytes. \
-        Bus bandwidth = bytes / time × 2(p−1)/p, comparable with the link speed.
+        The Gantry column synchronises a gradient buffer of each size as gantry train would \
+        with the same --allreduce, --overlap and --compress (by default one bucket of \
+        --allreduce bucketed). Bus bandwidth = bytes / time × 2(p−1)/p, comparable with the \
+        link speed; with --compress fp16 the bytes are the float gradients', half of which travel.
         """)
 
     @Option(name: .customLong("min-bytes"), help: "Smallest message.")
@@ -21,6 +24,15 @@ struct BenchAllreduce: ParsableCommand {
 
     @Option(help: "Seconds of timed calls per size and variant.")
     var seconds = 0.3
+
+    @Option(help: "Gantry's synchronisation: fused or bucketed.")
+    var allreduce = AllreduceMode.bucketed
+
+    @Option(help: "What runs --allreduce bucketed: poll or thread.")
+    var overlap = OverlapEngine.poll
+
+    @Option(help: "Gradients on the wire: none or fp16.")
+    var compress = GradientCompression.none
 
     @Flag(help: "Print one JSON object instead of a table.")
     var json = false
@@ -34,10 +46,15 @@ struct BenchAllreduce: ParsableCommand {
 
     func run() throws {
         Job.run { communicator in
-            let benchmark = AllreduceBenchmark(communicator: communicator, minimumBytes: minimumBytes,
-                                               maximumBytes: maximumBytes, secondsPerSize: seconds)
+            var options = TrainingOptions()
+            (options.allreduce, options.overlap, options.compress) = (allreduce, overlap, compress)
+            let gantry = allreduce == .fused ? "fused, compress \(compress.rawValue)"
+                : "bucketed (one bucket per message), overlap \(overlap.rawValue), compress \(compress.rawValue)"
+            let benchmark = AllreduceBenchmark(communicator: communicator, synchronization: options.synchronization,
+                                               minimumBytes: minimumBytes, maximumBytes: maximumBytes, secondsPerSize: seconds)
             if communicator.isRoot && !json {
-                print("# gantry bench allreduce: \(communicator.size) ranks, \(Communicator.libraryVersion)")
+                print("# gantry bench allreduce: \(communicator.size) ranks, \(Communicator.libraryVersion); "
+                      + "gantry = \(gantry)")
                 print(AllreduceBenchmark.header)
             }
             let rows = try benchmark.run { row in
@@ -49,7 +66,8 @@ struct BenchAllreduce: ParsableCommand {
             if communicator.isRoot && json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.sortedKeys]
-                let report = AllreduceReport(ranks: communicator.size, mpi: Communicator.libraryVersion, rows: rows)
+                let report = AllreduceReport(ranks: communicator.size, mpi: Communicator.libraryVersion,
+                                             synchronization: gantry, rows: rows)
                 print(String(decoding: try encoder.encode(report), as: UTF8.self))
             }
         }
@@ -59,5 +77,6 @@ struct BenchAllreduce: ParsableCommand {
 struct AllreduceReport: Codable {
     let ranks: Int
     let mpi: String
+    let synchronization: String
     let rows: [AllreduceBenchmark.Row]
 }
