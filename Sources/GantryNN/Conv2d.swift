@@ -9,55 +9,17 @@
 /// `WindowGeometry.chunkFloats` is built and multiplied a chunk of samples at a time.) The
 /// column matrix lives in the network's shared workspace, so backward rebuilds it from the
 /// input rather than trusting it survived.
-public final class Conv2d: Layer {
-    public let inputShape: Shape
-    public let outputShape: Shape
-    public let inChannels: Int
-    public let outChannels: Int
-    public let kernel: Int
-    public let stride: Int
-    public let padding: Int
-    public let hasBias: Bool
-
-    /// Windows over the input.
-    private let geometry: WindowGeometry
-    private var weight: UnsafeMutablePointer<Float>!
-    private var weightGradient: UnsafeMutablePointer<Float>!
-    private var column: UnsafeMutablePointer<Float>!
-
+public final class Conv2d: ConvolutionLayer, Layer {
     public init(input: Shape, outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0, bias: Bool = true) {
-        WindowGeometry.validate("Conv2d", input: input, outChannels: outChannels,
-                                kernel: kernel, stride: stride, padding: padding)
+        ConvolutionLayer.validate("Conv2d", input: input, outChannels: outChannels,
+                                  kernel: kernel, stride: stride, padding: padding)
         precondition(input.height + 2 * padding >= kernel && input.width + 2 * padding >= kernel,
                      "Conv2d: kernel \(kernel) is larger than the padded input \(input) (padding \(padding))")
-        geometry = WindowGeometry(channels: input.channels, height: input.height, width: input.width,
-                                  kernel: kernel, stride: stride, padding: padding)
-        inputShape = input
-        outputShape = Shape(channels: outChannels, height: geometry.outHeight, width: geometry.outWidth)
-        inChannels = input.channels
-        self.outChannels = outChannels
-        self.kernel = kernel
-        self.stride = stride
-        self.padding = padding
-        hasBias = bias
-    }
-
-    private var weightCount: Int { outChannels * geometry.columnRows }
-
-    public var parameterCount: Int { weightCount + (hasBias ? outChannels : 0) }
-    public var parameterTensors: [ParameterTensor] {
-        ParameterTensor.weightAndBias(weightCount: weightCount, outputs: outChannels, hasBias: hasBias, fanIn: geometry.columnRows)
-    }
-    public func workspaceCount(batch: Int) -> Int { geometry.chunkCount(batch: batch) }
-    public var summary: String { "Conv2d(\(inChannels)→\(outChannels), k\(kernel), s\(stride), p\(padding)\(hasBias ? ", bias" : ""))" }
-    public var forwardMultiplyAddsPerSample: Int { outChannels * geometry.columnRows * outputShape.spatial }
-    public var backwardReadsOutput: Bool { false }
-
-    public func bind(parameters: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>,
-                     state: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>) {
-        weight = parameters
-        weightGradient = gradients
-        column = workspace
+        // Windows over the input.
+        let geometry = WindowGeometry(channels: input.channels, height: input.height, width: input.width,
+                                      kernel: kernel, stride: stride, padding: padding)
+        super.init(input: input, output: Shape(channels: outChannels, height: geometry.outHeight, width: geometry.outWidth),
+                   bias: bias, geometry: geometry)
     }
 
     public func forward(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, batch: Int, training: Bool) {

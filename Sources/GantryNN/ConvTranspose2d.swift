@@ -10,63 +10,20 @@
 /// output describes this layer too. Backward mirrors Conv2d's forward: dCol = im2col(dY).
 /// Like Conv2d, a column matrix larger than `WindowGeometry.chunkFloats` is handled a chunk
 /// of samples at a time.
-public final class ConvTranspose2d: Layer {
-    public let inputShape: Shape
-    public let outputShape: Shape
-    public let inChannels: Int
-    public let outChannels: Int
-    public let kernel: Int
-    public let stride: Int
-    public let padding: Int
-    public let hasBias: Bool
-
-    /// Windows over the output; its window positions are the input pixels.
-    private let geometry: WindowGeometry
-    private var weight: UnsafeMutablePointer<Float>!
-    private var weightGradient: UnsafeMutablePointer<Float>!
-    private var column: UnsafeMutablePointer<Float>!
-
+public final class ConvTranspose2d: ConvolutionLayer, Layer {
     public init(input: Shape, outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0, bias: Bool = true) {
-        WindowGeometry.validate("ConvTranspose2d", input: input, outChannels: outChannels,
-                                kernel: kernel, stride: stride, padding: padding)
+        ConvolutionLayer.validate("ConvTranspose2d", input: input, outChannels: outChannels,
+                                  kernel: kernel, stride: stride, padding: padding)
         let outHeight = (input.height - 1) * stride - 2 * padding + kernel
         let outWidth = (input.width - 1) * stride - 2 * padding + kernel
         precondition(outHeight > 0 && outWidth > 0,
                      "ConvTranspose2d: padding \(padding) leaves no output for input \(input) (k\(kernel), s\(stride))")
-        geometry = WindowGeometry(channels: outChannels, height: outHeight, width: outWidth,
-                                  kernel: kernel, stride: stride, padding: padding)
+        // Windows over the output; its window positions are the input pixels.
+        let geometry = WindowGeometry(channels: outChannels, height: outHeight, width: outWidth,
+                                      kernel: kernel, stride: stride, padding: padding)
         assert(geometry.outHeight == input.height && geometry.outWidth == input.width)
-        inputShape = input
-        outputShape = Shape(channels: outChannels, height: outHeight, width: outWidth)
-        inChannels = input.channels
-        self.outChannels = outChannels
-        self.kernel = kernel
-        self.stride = stride
-        self.padding = padding
-        hasBias = bias
-    }
-
-    private var weightCount: Int { inChannels * geometry.columnRows }
-
-    public var parameterCount: Int { weightCount + (hasBias ? outChannels : 0) }
-    /// The fan-in recorded for initialisation is `Cout·k·k` (PyTorch's choice for transposed
-    /// convolutions, from the weight's second dimension), not the number of inputs that
-    /// actually reach one output pixel, which varies with its position.
-    public var parameterTensors: [ParameterTensor] {
-        ParameterTensor.weightAndBias(weightCount: weightCount, outputs: outChannels, hasBias: hasBias, fanIn: geometry.columnRows)
-    }
-    public func workspaceCount(batch: Int) -> Int { geometry.chunkCount(batch: batch) }
-    public var summary: String {
-        "ConvTranspose2d(\(inChannels)→\(outChannels), k\(kernel), s\(stride), p\(padding)\(hasBias ? ", bias" : ""))"
-    }
-    public var forwardMultiplyAddsPerSample: Int { inChannels * geometry.columnRows * inputShape.spatial }
-    public var backwardReadsOutput: Bool { false }
-
-    public func bind(parameters: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>,
-                     state: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>) {
-        weight = parameters
-        weightGradient = gradients
-        column = workspace
+        super.init(input: input, output: Shape(channels: outChannels, height: outHeight, width: outWidth),
+                   bias: bias, geometry: geometry)
     }
 
     public func forward(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, batch: Int, training: Bool) {

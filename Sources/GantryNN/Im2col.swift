@@ -48,15 +48,6 @@ struct WindowGeometry {
         }
     }
 
-    /// Checks the arguments common to both convolution layers.
-    static func validate(_ layer: String, input: Shape, outChannels: Int, kernel: Int, stride: Int, padding: Int) {
-        precondition(input.channels > 0 && outChannels > 0,
-                     "\(layer): channel counts must be positive (got \(input.channels)→\(outChannels))")
-        precondition(kernel > 0, "\(layer): kernel must be positive (got \(kernel))")
-        precondition(stride > 0, "\(layer): stride must be positive (got \(stride))")
-        precondition(padding >= 0, "\(layer): padding must be non-negative (got \(padding))")
-    }
-
     /// Rows of the column matrix: one per kernel tap.
     var columnRows: Int { channels * kernel * kernel }
 

@@ -1,0 +1,65 @@
+/// The base of Conv2d and its adjoint ConvTranspose2d: everything `Layer` asks of them but
+/// forward and backward, which each subclass adds along with its shape rule (in its
+/// initialiser). Both store `Cin·Cout·k²` weights (each in its own order) then the bias, use
+/// a column matrix in the shared workspace and run over one window geometry, which also
+/// holds their kernel, stride and padding. A base class rather than a value both hold, since
+/// most of this is `Layer`'s plumbing, which a value could give them only through a
+/// forwarding member per requirement in each layer.
+public class ConvolutionLayer {
+    public let inputShape: Shape
+    public let outputShape: Shape
+    public let hasBias: Bool
+    /// The windows im2col and col2im run over.
+    let geometry: WindowGeometry
+    var weight: UnsafeMutablePointer<Float>!
+    var weightGradient: UnsafeMutablePointer<Float>!
+    var column: UnsafeMutablePointer<Float>!
+
+    /// Checks the arguments common to both layers; a subclass calls it first, as its shape
+    /// rule and the geometry (which divides by the stride) assume them.
+    static func validate(_ layer: String, input: Shape, outChannels: Int, kernel: Int, stride: Int, padding: Int) {
+        precondition(input.channels > 0 && outChannels > 0,
+                     "\(layer): channel counts must be positive (got \(input.channels)→\(outChannels))")
+        precondition(kernel > 0, "\(layer): kernel must be positive (got \(kernel))")
+        precondition(stride > 0, "\(layer): stride must be positive (got \(stride))")
+        precondition(padding >= 0, "\(layer): padding must be non-negative (got \(padding))")
+    }
+
+    init(input: Shape, output: Shape, bias: Bool, geometry: WindowGeometry) {
+        inputShape = input
+        outputShape = output
+        hasBias = bias
+        self.geometry = geometry
+    }
+
+    public var inChannels: Int { inputShape.channels }
+    public var outChannels: Int { outputShape.channels }
+    public var kernel: Int { geometry.kernel }
+    public var stride: Int { geometry.stride }
+    public var padding: Int { geometry.padding }
+
+    var weightCount: Int { inChannels * outChannels * kernel * kernel }
+
+    public var parameterCount: Int { weightCount + (hasBias ? outChannels : 0) }
+    /// The fan-in recorded for initialisation is a row count of the column matrix: `Cin·k·k`
+    /// for Conv2d, the inputs of one output pixel. For ConvTranspose2d it is `Cout·k·k`
+    /// (PyTorch's choice for transposed convolutions, from the weight's second dimension), not
+    /// the number of inputs that actually reach one output pixel, which varies with its position.
+    public var parameterTensors: [ParameterTensor] {
+        ParameterTensor.weightAndBias(weightCount: weightCount, outputs: outChannels, hasBias: hasBias, fanIn: geometry.columnRows)
+    }
+    public func workspaceCount(batch: Int) -> Int { geometry.chunkCount(batch: batch) }
+    public var summary: String { "\(type(of: self))(\(inChannels)→\(outChannels), k\(kernel), s\(stride), p\(padding)\(hasBias ? ", bias" : ""))" }
+    /// Every weight meets every window position once: Conv2d's output pixels, ConvTranspose2d's
+    /// input pixels.
+    public var forwardMultiplyAddsPerSample: Int { weightCount * geometry.outHeight * geometry.outWidth }
+    /// Backward works from the input and the output gradient.
+    public var backwardReadsOutput: Bool { false }
+
+    public func bind(parameters: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>,
+                     state: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>) {
+        weight = parameters
+        weightGradient = gradients
+        column = workspace
+    }
+}
