@@ -22,6 +22,8 @@
 #                  global batch at 2B (1 rank: 2B, 2 ranks: B, 4 ranks: B/2)
 #   --allreduce M  passed to gantry bench step: fused or bucketed (default: the binary's, fused)
 #   --bucket-mb X  passed to gantry bench step with --allreduce bucketed
+#   --overlap E    passed to gantry bench step with --allreduce bucketed: poll or thread
+#   --compress C   passed to gantry bench step: none or fp16
 #   --no-tcp       skip the two-"node" TCP runs
 #   --no-allreduce skip gantry bench allreduce
 #
@@ -57,6 +59,8 @@ while [ $# -gt 0 ]; do
         --batch) need "$@"; batch=$2; shift 2 ;;
         --allreduce) need "$@"; extra_flags+=(--allreduce "$2"); shift 2 ;;
         --bucket-mb) need "$@"; extra_flags+=(--bucket-mb "$2"); shift 2 ;;
+        --overlap) need "$@"; extra_flags+=(--overlap "$2"); shift 2 ;;
+        --compress) need "$@"; extra_flags+=(--compress "$2"); shift 2 ;;
         --no-tcp) tcp=0; shift ;;
         --no-allreduce) allreduce=0; shift ;;
         -h|--help) usage; exit 0 ;;
@@ -68,23 +72,7 @@ for value in "$steps" "$repeats" "$batch"; do
 done
 [ $(( (2 * batch) % 4 )) -eq 0 ] || die "--batch must be even (strong scaling splits 2×batch over 4 ranks)"
 
-"$root/launch/setup.sh"
-if ! command -v python3 >/dev/null 2>&1; then
-    echo "bench-scaling: installing python3"
-    if [ "$(id -u)" -ne 0 ]; then sudo=sudo; else sudo=; fi
-    $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends python3-minimal >/dev/null
-fi
-if [ -z "${GANTRY_BIN:-}" ]; then
-    "$root/launch/build.sh"
-    binary=$root/.build/release/gantry
-else
-    binary=$GANTRY_BIN
-    case "$binary" in /*) ;; *) binary=$(pwd)/$binary ;; esac
-fi
-[ -x "$binary" ] || die "no gantry binary at $binary"
-. "$root/launch/env.sh"
-limit=${GANTRY_TIMEOUT:-300}
+. "$root/launch/bench-prepare.sh"
 
 out=${out:-$root/runs/scaling-$(date -u +%Y%m%d-%H%M%S)}
 mkdir -p "$out/raw"
