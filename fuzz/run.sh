@@ -51,7 +51,7 @@ if [ "${GANTRY_FUZZ_ASAN:-1}" = 0 ]; then asan=(); fuzz_asan=fuzzer; else asan=(
 
 build_fuzzers() {
     local src="$root/Sources" mods="$build/modules" obj="$build/objects" bin="$build/bin"
-    local include=(-I "$mods" -I "$src/CBLAS" -I "$src/CMPI" -I "$src/CPNG" -I "$src/CZlib" -I "$root/fuzz/CFuzzer")
+    local include=(-I "$mods" -I "$src/CBLAS" -I "$src/CMPI" -I "$src/CHalf/include" -I "$src/CPNG" -I "$src/CZlib" -I "$root/fuzz/CFuzzer")
     local flag
     for flag in $(pkg-config --cflags-only-I ompi openblas libpng zlib); do include+=(-Xcc "$flag"); done
     local libs=()
@@ -62,7 +62,8 @@ build_fuzzers() {
     local stamp
     stamp=$( { swiftc --version 2>&1; echo "$fuzz_asan ${common[*]} ${libs[*]}";
                cat "$root/fuzz/run.sh" "$root"/fuzz/*.swift "$root"/fuzz/CFuzzer/* \
-                   "$src"/{GantryNN,GantryMPI,GantryData,GantryTrain}/*.swift; } | sha256sum | cut -d' ' -f1)
+                   "$src"/{GantryNN,GantryMPI,GantryData,GantryTrain}/*.swift "$src"/CHalf/*.c "$src"/CHalf/include/*; } \
+             | sha256sum | cut -d' ' -f1)
     if [ -x "$bin/checkpoint-fuzzer" ] && [ -x "$bin/idx-fuzzer" ] && [ "$(cat "$build/stamp" 2>/dev/null)" = "$stamp" ]; then
         echo "fuzz: fuzzers up to date in $bin"
         return
@@ -71,6 +72,9 @@ build_fuzzers() {
     rm -rf "$mods" "$obj" "$bin" "$build/stamp"
     mkdir -p "$mods" "$obj" "$bin" || return 1
     local start=$SECONDS
+    # GantryMPI's C kernels (fp16), compiled as SwiftPM does.
+    echo "fuzz:   clang CHalf"
+    clang -O3 -I "$src/CHalf/include" -c "$src/CHalf/half.c" -o "$obj/CHalf.o" || return 1
     # module, sanitizers: coverage only where the code under test lives.
     local spec module sanitize
     for spec in GantryNN:"${asan[*]}" GantryMPI:"${asan[*]}" GantryData:-sanitize=$fuzz_asan GantryTrain:-sanitize=$fuzz_asan; do
@@ -86,7 +90,7 @@ build_fuzzers() {
     local name file objects
     for name in checkpoint idx; do
         case $name in
-            checkpoint) file=CheckpointFuzz.swift; objects=("$obj"/GantryNN.o "$obj"/GantryMPI.o "$obj"/GantryData.o "$obj"/GantryTrain.o) ;;
+            checkpoint) file=CheckpointFuzz.swift; objects=("$obj"/GantryNN.o "$obj"/CHalf.o "$obj"/GantryMPI.o "$obj"/GantryData.o "$obj"/GantryTrain.o) ;;
             idx) file=IDXFuzz.swift; objects=("$obj"/GantryData.o) ;;
         esac
         echo "fuzz:   swiftc $name-fuzzer"

@@ -18,6 +18,9 @@ public final class Communicator {
     public let rank: Int
     public let size: Int
     private let comm: MPI_Comm
+    /// The reduction of `allreduce(halves:)`, made once per communicator (before any thread
+    /// can use it).
+    private let halfSum: MPI_Op
 
     /// Initialises MPI (once per process). Works with or without mpirun: a process
     /// started alone is a world of one rank.
@@ -61,6 +64,7 @@ public final class Communicator {
         try Self.check("MPI_Comm_size", MPI_Comm_size(comm, &s))
         rank = Int(r)
         size = Int(s)
+        halfSum = try HalfPrecision.makeSumOperation()
     }
 
     public var isRoot: Bool { rank == 0 }
@@ -115,7 +119,7 @@ public final class Communicator {
     public func allreduce(halves buffer: UnsafeMutablePointer<UInt16>, count: Int) throws {
         guard size > 1, count > 0 else { return }
         try Self.check("MPI_Allreduce", MPI_Allreduce(gantry_mpi_in_place(), buffer, Int32(count),
-                                                       gantry_mpi_uint16(), try HalfPrecision.sumOperation(), comm))
+                                                       gantry_mpi_uint16(), halfSum, comm))
     }
 
     /// Allreduce of a small array of doubles (losses, flags, checksums).
@@ -139,7 +143,7 @@ public final class Communicator {
     public func startAllreduce(halves buffer: UnsafeMutablePointer<UInt16>, count: Int, slot: Int, of requests: RequestSlots) throws {
         guard size > 1, count > 0 else { return }
         try Self.check("MPI_Iallreduce", MPI_Iallreduce(gantry_mpi_in_place(), buffer, Int32(count), gantry_mpi_uint16(),
-                                                         try HalfPrecision.sumOperation(), comm, requests.pointer + slot))
+                                                         halfSum, comm, requests.pointer + slot))
     }
 
     /// Lets MPI advance the requests in flight (non-blocking collectives move only inside MPI calls).

@@ -26,18 +26,13 @@ public enum HalfPrecision {
         gantry_halves_add(addends, sums, count)
     }
 
-    /// The MPI reduction of half-precision values (sent as MPI_UINT16_T), `add`. Created on
-    /// first use, after MPI_Init.
-    static func sumOperation() throws -> MPI_Op {
-        if let operation { return operation }
+    /// A new MPI reduction of half-precision values (sent as MPI_UINT16_T): `add`.
+    static func makeSumOperation() throws -> MPI_Op {
         var created: MPI_Op? = nil
         try Communicator.check("MPI_Op_create", MPI_Op_create({ addends, sums, count, _ in
             HalfPrecision.add(addends!.assumingMemoryBound(to: UInt16.self), into: sums!.assumingMemoryBound(to: UInt16.self),
                               count: Int(count!.pointee))
         }, 1, &created))
-        operation = created
         return created!
     }
-
-    nonisolated(unsafe) private static var operation: MPI_Op?
 }
