@@ -46,6 +46,13 @@ final class BadInputTests: XCTestCase {
         try assertRefused(["--data", "idx:\(root)", "--out", root + "/run"], mentions: ["truncated", path])
     }
 
+    func testBadSynchronisationFlags() throws {
+        try assertRefused(["--compress", "bf16", "--out", root + "/run"], mentions: ["bf16", "--compress", "fp16"])
+        try assertRefused(["--allreduce", "ring", "--out", root + "/run"], mentions: ["ring", "--allreduce", "bucketed"])
+        try assertRefused(["--overlap", "thread", "--out", root + "/run"], mentions: ["--overlap", "bucketed", "fused"])
+        try assertRefused(["--allreduce", "bucketed", "--bucket-mb", "0", "--out", root + "/run"], mentions: ["--bucket-mb", "0"])
+    }
+
     func testNonPositiveBatch() throws {
         try assertRefused(["--batch", "0", "--out", root + "/run"], mentions: ["--batch", "0"])
         try assertRefused(["--batch=-3", "--out", root + "/run"], mentions: ["--batch", "-3"])
