@@ -109,7 +109,7 @@ done
 tc qdisc del dev lo root 2>/dev/null || true
 
 python3 - "$out" "${links[*]}" "$(printf '%s ' "${syncs[@]%%|*}")" "$steps" "$repeats" "$(( $(date +%s) - started ))" <<'PY'
-import glob, json, statistics, sys
+import glob, json, sys
 out, links, syncs, steps, repeats, seconds = sys.argv[1], sys.argv[2].split(), sys.argv[3].split(), *sys.argv[4:]
 lines = [f"Measured by `launch/bench-sync.sh --steps {steps} --repeats {repeats}` in {seconds} s: dcgan28, batch 64 per rank, "
          "2 ranks, one BLAS thread each. The run with the median images/s of each configuration; exposed "
@@ -123,7 +123,8 @@ for link in links:
             lines.append(f"| {link} | {sync} | failed | | |")
             continue
         rates = [run["global_images_per_s"] for run in runs]
-        median = sorted(runs, key=lambda run: run["global_images_per_s"])[len(runs) // 2]
+        # The lower median with an even count, as launch/scaling_report.py picks it.
+        median = sorted(runs, key=lambda run: run["global_images_per_s"])[(len(runs) - 1) // 2]
         parts = median["ms_per_part"]
         exposed = parts["d_allreduce"] + parts["g_allreduce"]
         lines.append(f"| {link} | {sync} | {median['global_images_per_s']:.1f} ({min(rates):.1f}–{max(rates):.1f}) | "

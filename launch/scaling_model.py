@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Beyond one machine, on paper: an alpha-beta model of Gantry's weak scaling (standard library).
 
-    python3 launch/scaling_model.py [--bench FILE] [--markdown]
+    python3 launch/scaling_model.py [--bench FILE]
 
 FILE is a `gantry bench step --json` report of one rank (dcgan28, batch 64) or a
 scaling.json from launch/bench-scaling.sh (its 1-rank weak run is used). Without it the
@@ -143,8 +143,8 @@ def main():
     compute = measured["ms_per_iteration"] / 1e3
     g_window, d_window, share = phase_windows(parts)
     real_window = parts["d_forward_backward"] / 2 / 1e3
-    n_g, n_d = 4 * 837_504, 4 * 431_872
-    g_layers = [(n, p, m) for n, p, m in G_LAYERS]
+    # Gradient bytes: 4 per parameter of the layers (837,504 in G, 431,872 in D).
+    n_g, n_d = (4 * sum(count for _, count, _ in layers) for layers in (G_LAYERS, D_LAYERS))
 
     out = []
     out.append(f"Input (1 rank, measured): C = {compute * 1e3:.1f} ms per iteration; G backward window "

@@ -1,6 +1,6 @@
-/// `color32:SPEC`: a 1×28×28 grayscale dataset (glyphs, or MNIST-format files) as 3×32×32
-/// colour images, for `dcgan32`: each sample is centred on a 32×32 black canvas (2 pixels
-/// of border) and its ink takes a colour of its own, drawn from the seed and the sample's
+/// `color32:SPEC`: a grayscale dataset of at most 32×32 (glyphs, or MNIST-format files of
+/// 28×28) as 3×32×32 colour images, for `dcgan32`: each sample is centred on a 32×32 black
+/// canvas (2 pixels of border for 28×28) and its ink takes a colour of its own, drawn from the seed and the sample's
 /// index, so that the generator has to learn colour as well as shape ("coloured MNIST").
 public final class Colorized: Dataset {
     public static let side = 32
@@ -12,8 +12,8 @@ public final class Colorized: Dataset {
     public init(base: Dataset, seed: UInt64) throws {
         let shape = base.shape
         guard shape.channels == 1, shape.height <= Self.side, shape.width <= Self.side else {
-            throw DatasetError.invalidHeader(path: base.name,
-                                             reason: "color32 needs grayscale samples of at most 32x32, got \(shape)")
+            throw DatasetError.unsupportedBase(spec: "color32:\(base.name)",
+                                               reason: "color32 needs grayscale samples of at most 32x32, got \(shape)")
         }
         self.base = base
         random = CounterRandom(seed: seed, stream: CounterRandom.Stream.colors)
@@ -45,15 +45,15 @@ public final class Colorized: Dataset {
         base.write(sample: index, into: plane, channelStride: source.spatial)
         let top = (Self.side - source.height) / 2, left = (Self.side - source.width) / 2
         let (r, g, b) = color(of: index)
-        for (c, weight) in [r, g, b].enumerated() {
-            let out = destination + c * channelStride
-            out.update(repeating: -1, count: Self.side * Self.side)
-            for y in 0..<source.height {
-                for x in 0..<source.width {
-                    // Ink in [0, 1] scaled by the channel's weight, back to [-1, 1].
-                    let ink = (plane[y * source.width + x] + 1) / 2
-                    out[(top + y) * Self.side + left + x] = 2 * ink * weight - 1
-                }
+        let red = destination, green = destination + channelStride, blue = destination + 2 * channelStride
+        for channel in 0..<3 { (destination + channel * channelStride).update(repeating: -1, count: Self.side * Self.side) }
+        for y in 0..<source.height {
+            for x in 0..<source.width {
+                // Ink in [0, 1] scaled by each channel's weight, back to [-1, 1].
+                let ink = (plane[y * source.width + x] + 1) / 2, at = (top + y) * Self.side + left + x
+                red[at] = 2 * ink * r - 1
+                green[at] = 2 * ink * g - 1
+                blue[at] = 2 * ink * b - 1
             }
         }
     }

@@ -22,7 +22,7 @@ public struct CounterRandom: Equatable, Sendable {
 
     /// Purpose tags, spelled as ASCII so they are recognisable in a debugger and cannot
     /// collide with small numbers another module picks for its own streams. GantryData's
-    /// samplers and datasets use `permutation`, `mixture` and `glyphs`; the others are
+    /// samplers and datasets use `permutation`, `mixture`, `glyphs` and `colors`; the others are
     /// offered to the trainer.
     public enum Stream {
         public static let noise: UInt64 = 0x6E6F_6973_65          // "noise"
@@ -94,6 +94,16 @@ public struct CounterRandom: Equatable, Sendable {
             if remaining > 3 { base[3 * stride] = n3 }
             position += 4
             blockIndex += 1
+        }
+    }
+
+    /// A channel-major batch of noise vectors: `dimension` normals for each of `count`
+    /// samples, sample j being global sample `firstSample + j` of batch counter `a`
+    /// (`fillNormal` with b = firstSample + j, into `destination + j`, stride `count`).
+    public func fillNormalBatch(a: UInt64, firstSample: Int, count: Int, dimension: Int,
+                                into destination: UnsafeMutablePointer<Float>) {
+        for j in 0..<count {
+            fillNormal(a: a, b: UInt64(firstSample + j), count: dimension, into: destination + j, stride: count)
         }
     }
 

@@ -35,10 +35,6 @@ public protocol Dataset {
 }
 
 extension Dataset {
-    public var channels: Int { shape.channels }
-    public var height: Int { shape.height }
-    public var width: Int { shape.width }
-
     /// Writes the samples `indices` as a channel-major (C, n, H, W) batch: sample j's
     /// channel c starts at (c·n + j)·H·W, the layout of GantryNN's activations.
     public func writeBatch(indices: some Collection<Int>, into destination: UnsafeMutablePointer<Float>) {
@@ -68,6 +64,7 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable {
     case truncated(path: String, expectedBytes: Int, foundBytes: Int)
     case noImages(path: String)
     case invalidHeader(path: String, reason: String)
+    case unsupportedBase(spec: String, reason: String)
     case gzipCorrupt(path: String, reason: String)
     case batchLargerThanDataset(datasetCount: Int, globalBatch: Int)
 
@@ -90,6 +87,8 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable {
             return "Dataset file '\(path)' contains zero images."
         case let .invalidHeader(path, reason):
             return "Dataset file '\(path)' has an invalid header: \(reason)."
+        case let .unsupportedBase(spec, reason):
+            return "Dataset '\(spec)' cannot be built: \(reason)."
         case let .gzipCorrupt(path, reason):
             return "Dataset file '\(path)' is a corrupt gzip stream: \(reason)."
         case let .batchLargerThanDataset(datasetCount, globalBatch):
@@ -106,9 +105,10 @@ private func hex(_ value: UInt32) -> String {
 /// The dataset names `makeDataset` accepts.
 public let datasetNames = ["ring8", "grid25", "glyphs", "idx:PATH", "color32:glyphs", "color32:idx:PATH"]
 
-/// Builds a dataset from its command-line spec: "ring8", "grid25", "glyphs" or "idx:PATH"
-/// (an IDX image file, raw or gzip, or a directory holding train-images-idx3-ubyte[.gz]).
-/// `seed` drives the synthetic datasets; the IDX reader ignores it.
+/// Builds a dataset from its command-line spec: "ring8", "grid25", "glyphs", "idx:PATH"
+/// (an IDX image file, raw or gzip, or a directory holding train-images-idx3-ubyte[.gz]), or
+/// "color32:SPEC" (a grayscale SPEC coloured to 3×32×32, `Colorized`). `seed` drives the
+/// synthetic datasets and the colours; the IDX reader ignores it.
 public func makeDataset(_ spec: String, seed: UInt64) throws -> any Dataset {
     switch spec {
     case "ring8": return Mixture2D.ring8(seed: seed)

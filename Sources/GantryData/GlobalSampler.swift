@@ -38,14 +38,15 @@ public final class GlobalSampler {
         return (epoch, permutation[start..<start + globalBatch])
     }
 
-    /// This rank's contiguous part of global batch `counter` (world size must divide the batch).
-    public func localIndices(_ counter: Int, rank: Int, worldSize: Int) -> ArraySlice<Int> {
+    /// This rank's contiguous part of global batch `counter` (world size must divide the
+    /// batch), and the batch's epoch.
+    public func localIndices(_ counter: Int, rank: Int, worldSize: Int) -> (epoch: Int, indices: ArraySlice<Int>) {
         precondition(worldSize > 0 && globalBatch % worldSize == 0 && (0..<worldSize).contains(rank),
                      "the world size must divide the global batch")
         let n = globalBatch / worldSize
-        let indices = batch(counter).indices
+        let (epoch, indices) = batch(counter)
         let start = indices.startIndex + rank * n
-        return indices[start..<start + n]
+        return (epoch, indices[start..<start + n])
     }
 
     /// Fisher–Yates from the identity, so the permutation depends only on (seed, epoch),

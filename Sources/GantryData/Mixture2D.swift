@@ -44,17 +44,20 @@ public struct Mixture2D: Dataset {
     }
 
     /// The mode point `index` was drawn from.
-    public func mode(of index: Int) -> Int {
-        var r = SequentialRandom(random, substream: UInt64(index))
-        return r.int(below: modes.count)
-    }
+    public func mode(of index: Int) -> Int { draw(index).mode }
 
     /// Point `index`: a uniformly chosen mode plus an isotropic Gaussian offset.
     public func point(_ index: Int) -> (x: Float, y: Float) {
         precondition(index >= 0 && index < count, "point index \(index) out of 0..<\(count)")
-        var r = SequentialRandom(random, substream: UInt64(index))
-        let centre = modes[r.int(below: modes.count)]
+        var (mode, r) = draw(index)
+        let centre = modes[mode]
         return (x: centre.x + std * r.normal(), y: centre.y + std * r.normal())
+    }
+
+    /// Point `index`'s mode, and its random stream positioned after that first draw.
+    private func draw(_ index: Int) -> (mode: Int, random: SequentialRandom) {
+        var r = SequentialRandom(random, substream: UInt64(index))
+        return (r.int(below: modes.count), r)
     }
 
     public func write(sample index: Int, into destination: UnsafeMutablePointer<Float>, channelStride: Int) {

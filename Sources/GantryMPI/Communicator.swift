@@ -9,9 +9,11 @@ public struct MPIError: Error, CustomStringConvertible {
     public var description: String { "\(call) failed: \(message) (MPI error \(code))" }
 }
 
-/// The Swift face of MPI for Gantry: one process per rank, all on MPI_COMM_WORLD.
+/// The Swift face of MPI for Gantry: one process per rank, on MPI_COMM_WORLD or a
+/// duplicate of it (`duplicate`, for the communication thread).
 ///
-/// Collectives take Float, Double or byte buffers in place. Errors come back as
+/// Collectives work in place on Float, Double, half-precision (UInt16) or byte buffers; the
+/// array forms (`[Double]`, `[UInt8]`) return new arrays. Errors come back as
 /// `MPIError` (the communicator is switched to MPI_ERRORS_RETURN), and `abort` ends
 /// the whole job: every rank, on every node, so nobody is left waiting in a collective.
 public final class Communicator {

@@ -143,8 +143,8 @@ public final class BatchNorm: Layer {
         }
         guard let inputGradient else { return }
         // dx needs the sums of the batch the statistics came from: the global one when synced.
-        // Each rank's dy is the gradient of its own mean loss, k times the global loss's, and
-        // the gradient allreduce later divides by k again, so dx keeps the same form.
+        // Each rank's dy is its share of the gradient of the global mean loss (the trainer
+        // scales each rank's loss gradient by 1/k), so dx keeps the same form.
         let count = usedBatchStatistics ? sumOverReplicas(count: m) : Double(m)
 
         // dx = γ·invstd/M · (M·dy − Σdy − x̂·Σ(dy·x̂)). With running statistics (eval) μ and σ

@@ -19,7 +19,6 @@ public func sgemm(transposeA: Bool = false, transposeB: Bool = false,
 /// BLAS threads used by this process (one per rank by default: one rank per core).
 public enum BLAS {
     public static func setThreads(_ count: Int) { openblas_set_num_threads(Int32(count)) }
-    public static var threads: Int { Int(openblas_get_num_threads()) }
     /// OpenBLAS's build description, e.g. "OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY Haswell MAX_THREADS=64".
     public static var configuration: String { String(cString: openblas_get_config()) }
 }

@@ -82,7 +82,8 @@ public protocol Layer: AnyObject {
     /// Whether `backward` reads `output`. A layer that does not lets the next one run in place.
     var backwardReadsOutput: Bool { get }
 
-    /// Called once by the network: this layer's slices of the parameter, gradient and state
+    /// Called by the network before the first pass, and again whenever the shared scratch
+    /// space has been reallocated (it grows for a network with a larger batch): this layer's slices of the parameter, gradient and state
     /// buffers (`parameterCount`, `parameterCount` and `stateCount` floats), and the shared
     /// workspace (at least `workspaceCount(batch:)` floats for the network's batch).
     func bind(parameters: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>,

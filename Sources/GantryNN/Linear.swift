@@ -39,12 +39,7 @@ public final class Linear: Layer {
 
     public func forward(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, batch: Int, training: Bool) {
         sgemm(m: outFeatures, n: batch, k: inFeatures, a: weight, b: input, c: output)
-        guard hasBias else { return }
-        for o in 0..<outFeatures {
-            let row = output + o * batch
-            let b = bias[o]
-            for n in 0..<batch { row[n] += b }
-        }
+        if hasBias { addChannelBias(bias, to: output, channels: outFeatures, count: batch) }
     }
 
     public func backward(input: UnsafePointer<Float>, output: UnsafePointer<Float>,
@@ -55,6 +50,8 @@ public final class Linear: Layer {
             sgemm(transposeB: true, m: outFeatures, n: inFeatures, k: batch,
                   a: outputGradient, b: input, beta: 1, c: weightGradient)
             if hasBias {
+                // Summed in Float, unlike the convolutions' Double (accumulateChannelSums): a
+                // batch of at most a few hundred, and changing it would change every mlp run.
                 for o in 0..<outFeatures {
                     let row = outputGradient + o * batch
                     var sum: Float = 0

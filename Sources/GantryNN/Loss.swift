@@ -13,18 +13,13 @@ public enum BinaryCrossEntropy {
         var lossSum = 0.0, probabilitySum = 0.0
         let scale = gradientScale / Float(count)
         for i in 0..<count {
-            let l = logits[i]
-            lossSum += Double(max(l, 0) - l * target + log1pf(expf(-abs(l))))
-            let p = sigmoid(l)
+            // One exp serves both: e = exp(−|l|), and σ(l) = 1/(1+e) for l ≥ 0, e/(1+e) below.
+            let l = logits[i], e = expf(-abs(l))
+            lossSum += Double(max(l, 0) - l * target + log1pf(e))
+            let p = l >= 0 ? 1 / (1 + e) : e / (1 + e)
             probabilitySum += Double(p)
             gradient?[i] = (p - target) * scale
         }
         return (lossSum / Double(count), probabilitySum / Double(count))
-    }
-
-    /// σ(l) without overflow for large |l|.
-    @inline(__always)
-    public static func sigmoid(_ l: Float) -> Float {
-        l >= 0 ? 1 / (1 + expf(-l)) : expf(l) / (1 + expf(l))
     }
 }

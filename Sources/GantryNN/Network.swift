@@ -135,11 +135,11 @@ public final class Network {
     /// first to start afresh), and returns dL/d(input) when `needInputGradient`, valid until
     /// the next backward of a network sharing this one's `scratch` (it may be passed straight
     /// to that backward as its output gradient).
-    @discardableResult
     ///
     /// `afterLayer(i)` runs once layer `i`'s backward is done, last layer first: from then on
     /// the gradients of layers `i...` are final for this pass, so a caller can start
     /// communicating them while the earlier layers are still computing (bucketed allreduce).
+    @discardableResult
     public func backward(_ outputGradient: UnsafePointer<Float>, accumulateParameterGradients: Bool,
                          needInputGradient: Bool, afterLayer: (Int) -> Void = { _ in }) -> UnsafePointer<Float>? {
         guard let input = lastInput else { preconditionFailure("\(name): backward before forward") }

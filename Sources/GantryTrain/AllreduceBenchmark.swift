@@ -54,10 +54,7 @@ public struct AllreduceBenchmark {
             let synchronizer = GradientSynchronizer(gradients: buffer, layers: [0..<buffer.count],
                                                     communicator: communicator, configuration: synchronization)
             try synchronizer.connect()
-            let gantry = {
-                synchronizer.begin()
-                try synchronizer.finish()
-            }
+            let gantry = { try synchronizer.finish() }
             // A few calls to warm up and estimate, then enough to fill the time budget; the
             // count is agreed (max) so that every rank makes the same calls.
             let estimate = try time(raw, iterations: 3)

@@ -10,17 +10,11 @@ public enum AtomicFile {
         let temporary = "\(directory)/.\(baseName(of: path)).tmp-\(getpid())"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw systemError("cannot create \(temporary)") }
-        var written = 0
-        let failure: GantryError? = bytes.withUnsafeBytes { raw in
-            while written < raw.count {
-                let n = Glibc.write(fd, raw.baseAddress! + written, raw.count - written)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    return systemError("cannot write \(path)")
-                }
-                written += n
-            }
-            return fsync(fd) == 0 ? nil : systemError("cannot flush \(path) to disk")
+        var failure: GantryError?
+        if !writeAll(fd, bytes) {
+            failure = systemError("cannot write \(path)")
+        } else if fsync(fd) != 0 {
+            failure = systemError("cannot flush \(path) to disk")
         }
         if close(fd) != 0 && failure == nil {
             unlink(temporary)
@@ -69,6 +63,21 @@ public enum AtomicFile {
     static func baseName(of path: String) -> String {
         guard let slash = path.lastIndex(of: "/") else { return path }
         return String(path[path.index(after: slash)...])
+    }
+}
+
+/// Writes all of `bytes` to `fd`, retrying short writes and EINTR. False on an error
+/// (errno tells which) or when the file takes no more bytes.
+func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
+    bytes.withUnsafeBytes { raw in
+        var written = 0
+        while written < raw.count {
+            let n = Glibc.write(fd, raw.baseAddress! + written, raw.count - written)
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { return false }
+            written += n
+        }
+        return true
     }
 }
 

@@ -40,7 +40,8 @@ public enum GradientCompression: String, CaseIterable, Codable {
 /// give the same bits, whichever engine overlaps the buckets.
 ///
 /// fp16: the floats of a bucket are encoded to halves just before it is sent (into a half
-/// buffer of the same layout, allocated once) and decoded once it is reduced.
+/// buffer of the same layout, allocated once) and decoded once reduced: per bucket on the
+/// communication thread, the whole buffer after the last wait under poll.
 public final class GradientSynchronizer {
     struct Bucket {
         let range: Range<Int>
@@ -120,13 +121,6 @@ public final class GradientSynchronizer {
         thread = CommunicationThread { [unowned self] index in try self.reduce(buckets[index].range, on: own) }
     }
 
-    /// Call just before the backward pass that completes this step's gradients.
-    public func begin() {
-        started = 0
-        failure = nil
-        thread?.reset()
-    }
-
     /// Network.backward's `afterLayer` hook: starts every bucket whose layers are all done.
     public func layerDone(_ layer: Int) {
         guard configuration.mode == .bucketed, failure == nil else { return }
@@ -141,9 +135,12 @@ public final class GradientSynchronizer {
         }
     }
 
-    /// After backward: fused, one blocking MPI_Allreduce of the whole buffer (on shared
-    /// memory the blocking call is 2–2.6× faster than MPI_Iallreduce, docs/scaling.md);
-    /// bucketed, starts the buckets not yet started and waits until every one is reduced.
+    /// After the backward pass that completed the gradients (with `layerDone` as its hook):
+    /// fused, one blocking MPI_Allreduce of the whole buffer (with libnbc's default
+    /// algorithm MPI_Iallreduce was 2–2.6× slower on shared memory, docs/scaling.md);
+    /// bucketed, rethrows an error `layerDone` met, starts the buckets not yet started,
+    /// waits until every one is reduced (under fp16 and poll, decodes the whole buffer
+    /// then), and is ready for the next pass.
     public func finish() throws {
         if configuration.mode == .fused {
             try reduce(0..<gradients.count, on: communicator)
@@ -156,10 +153,12 @@ public final class GradientSynchronizer {
         }
         if let thread {
             try thread.waitForAll()
+            thread.reset()
         } else {
             try communicator.waitAll(requests)
             if let halves { HalfPrecision.decode(halves, into: gradients.pointer, count: gradients.count) }
         }
+        started = 0
     }
 
     /// Starts bucket `index`: hands it to the thread, or starts its MPI_Iallreduce.

@@ -26,16 +26,10 @@ final class MetricsLog {
 
     func append(_ line: [UInt8]) throws {
         let end = lseek(fd, 0, SEEK_END)
-        var written = 0
-        while written < line.count {
-            let n = line.withUnsafeBytes { write(fd, $0.baseAddress! + written, line.count - written) }
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else {
-                let error = systemError("cannot append to \(path)")
-                ftruncate(fd, end)
-                throw error
-            }
-            written += n
+        guard writeAll(fd, line) else {
+            let error = systemError("cannot append to \(path)")
+            ftruncate(fd, end)  // no half line
+            throw error
         }
     }
 }

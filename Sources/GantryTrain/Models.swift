@@ -4,7 +4,7 @@ import GantryData
 /// The model zoo: a generator G and a discriminator D per model, built for a batch size.
 ///
 /// - `mlp`: for 2-D data. G: z(2) → 128 → 128 → 2 with ReLU. D: 2 → 128 → 128 → 1 with LeakyReLU(0.2).
-/// - `dcgan28`: 1×28×28, the reference model of DESIGN.md (spatial 1→4→7→14→28 and back).
+/// - `dcgan28`: 1×28×28, the reference model of the design notes (spatial 1→4→7→14→28 and back).
 /// - `dcgan32`: 3×32×32, the same pattern with one more doubling (1→4→8→16→32).
 public enum ModelKind: String, CaseIterable, Codable {
     case mlp, dcgan28, dcgan32

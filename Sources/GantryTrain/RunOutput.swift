@@ -235,10 +235,8 @@ struct DatasetDescription: Codable {
 /// successive steps show the same z's evolving.
 func fixedNoise(model: ModelKind, count: Int, seed: UInt64) -> FloatBuffer {
     let noise = FloatBuffer(count: model.noiseDimension * count)
-    let random = CounterRandom(seed: seed, stream: CounterRandom.Stream.evaluation)
-    for j in 0..<count {
-        random.fillNormal(a: 0, b: UInt64(j), count: model.noiseDimension, into: noise.pointer + j, stride: count)
-    }
+    CounterRandom(seed: seed, stream: CounterRandom.Stream.evaluation)
+        .fillNormalBatch(a: 0, firstSample: 0, count: count, dimension: model.noiseDimension, into: noise.pointer)
     return noise
 }
 

@@ -38,7 +38,7 @@ public struct TrainedGenerator {
         }
     }
 
-    /// Mode coverage and high-quality share (DESIGN.md) of `count` samples, for 2-D models.
+    /// Mode coverage and high-quality share (`ModeCoverage`) of `count` samples, for 2-D models.
     public func evaluateModes(count: Int, seed: UInt64) throws -> ModeCoverage {
         guard model == .mlp else {
             throw GantryError("gantry eval measures mode coverage of 2-D models (mlp); \(path) holds a \(model.rawValue)")

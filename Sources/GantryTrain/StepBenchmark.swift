@@ -26,10 +26,9 @@ public final class StepBenchmark {
         /// Side of the square sgemm that measures the reference peak.
         public var sgemmSize = 1024
         public var sgemmRepetitions = 10
-        public var allreduce = AllreduceMode.fused
-        public var bucketMegabytes = 1.0
-        public var overlap = OverlapEngine.poll
-        public var compress = GradientCompression.none
+        /// The options the benchmark trains with: what the fields above set is overwritten,
+        /// the rest (the gradient synchronisation, learning rates, K) is used as given.
+        public var options = TrainingOptions()
 
         public init(model: ModelKind, batch: Int, steps: Int, warmupSteps: Int, threads: Int) {
             self.model = model
@@ -78,16 +77,12 @@ public final class StepBenchmark {
         self.communicator = communicator
         BLAS.setThreads(configuration.threads)
         sgemm = SGEMMRate.measure(size: configuration.sgemmSize, repetitions: configuration.sgemmRepetitions)
-        var options = TrainingOptions()
+        var options = configuration.options
         options.model = configuration.model.rawValue
         options.data = SyntheticSamples.name
         options.batch = configuration.batch
         options.seed = configuration.seed
         options.threads = configuration.threads
-        options.allreduce = configuration.allreduce
-        options.bucketMegabytes = configuration.bucketMegabytes
-        options.overlap = configuration.overlap
-        options.compress = configuration.compress
         let globalBatch = configuration.batch * communicator.size
         // Two global batches of samples: the sampler crosses an epoch boundary (and reshuffles)
         // every other step, as a long run does now and then.

@@ -7,11 +7,12 @@ public enum GantryVersion {
     public static let current = "0.1.0"
 }
 
-/// One rank's replica of the GAN and the data-parallel training iteration of DESIGN.md.
+/// One rank's replica of the GAN and the data-parallel training iteration (docs/architecture.md).
 ///
 /// Every rank holds G and D built for its local batch, draws its contiguous slice of each
 /// global batch (a function of seed and batch counter only), and averages gradients with
-/// one allreduce per network per phase, so that the replicas stay bit-identical.
+/// one allreduce-sum per network per phase (fused, or in buckets during backward), so that
+/// the replicas stay bit-identical.
 public final class Trainer {
     public let plan: TrainingPlan
     let communicator: Communicator
@@ -157,8 +158,7 @@ public final class Trainer {
             // --- D phase: L_D = BCE(D(x), 1) + BCE(D(G(z)), 0), mean over the global batch.
             let batchCounter = step * plan.options.dSteps + k
             var clock = Clock()
-            let (epoch, indices) = sampler.batch(batchCounter)
-            let mine = indices.dropFirst(communicator.rank * n).prefix(n)
+            let (epoch, mine) = sampler.localIndices(batchCounter, rank: communicator.rank, worldSize: communicator.size)
             plan.dataset.writeBatch(indices: mine, into: realBatch.pointer)
             fillNoise(batchCounter: batchCounter)
             window.epoch = epoch
@@ -174,7 +174,7 @@ public final class Trainer {
             discriminator.forward(fake, training: true)
             let fakeD = BinaryCrossEntropy.mean(logits: discriminator.output, target: 0, count: n,
                                                 gradient: logitGradient.pointer, gradientScale: shareOfGlobalBatch)
-            discriminatorSync.begin()  // this backward completes D's gradients: start reducing them
+            // This backward completes D's gradients: reduce each bucket as soon as it is final.
             discriminator.backward(logitGradient.pointer, accumulateParameterGradients: true, needInputGradient: false,
                                    afterLayer: discriminatorSync.layerDone)
             timing.discriminatorForwardBackward += clock.lap()
@@ -205,7 +205,6 @@ public final class Trainer {
                                                   needInputGradient: true)!
         timing.discriminatorInputGradient += clock.lap()
         generator.zeroGradients()
-        generatorSync.begin()
         generator.backward(fakeGradient, accumulateParameterGradients: true, needInputGradient: false,
                            afterLayer: generatorSync.layerDone)
         timing.generatorBackward += clock.lap()
@@ -221,7 +220,8 @@ public final class Trainer {
     private func updateIfFinite(_ network: Network, _ optimizer: Adam) {
         let gradients = network.gradients.pointer
         guard allFinite(gradients, count: network.gradients.count) else {
-            nonFiniteNetworks.append("\(network.name) gradients")
+            let what = "\(network.name) gradients"  // once, however many D steps had them
+            if !nonFiniteNetworks.contains(what) { nonFiniteNetworks.append(what) }
             return
         }
         optimizer.update(parameters: network.parameters.pointer, gradients: gradients)
@@ -230,12 +230,10 @@ public final class Trainer {
     /// z for the samples of this rank's slice: sample j of the slice is global sample
     /// rank·n + j, and its noise depends only on (seed, batch counter, global index).
     private func fillNoise(batchCounter: Int) {
-        let n = plan.localBatch, dimension = plan.model.noiseDimension
-        let random = CounterRandom(seed: plan.options.seed, stream: CounterRandom.Stream.noise)
-        for j in 0..<n {
-            random.fillNormal(a: UInt64(batchCounter), b: UInt64(communicator.rank * n + j), count: dimension,
-                              into: noise.pointer + j, stride: n)
-        }
+        let n = plan.localBatch
+        CounterRandom(seed: plan.options.seed, stream: CounterRandom.Stream.noise)
+            .fillNormalBatch(a: UInt64(batchCounter), firstSample: communicator.rank * n, count: n,
+                             dimension: plan.model.noiseDimension, into: noise.pointer)
     }
 
     // MARK: Metrics, replica check, checkpoints

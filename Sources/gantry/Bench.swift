@@ -38,17 +38,7 @@ struct BenchStep: ParsableCommand {
     @Option(help: "BLAS threads.")
     var threads = 1
 
-    @Option(help: "Gradient allreduce: fused or bucketed.")
-    var allreduce = AllreduceMode.fused
-
-    @Option(name: .customLong("bucket-mb"), help: "Bucket size of --allreduce bucketed, in MB.")
-    var bucketMegabytes = 1.0
-
-    @Option(help: "What overlaps --allreduce bucketed with backward: poll or thread.")
-    var overlap = OverlapEngine.poll
-
-    @Option(help: "Gradients on the wire: none or fp16.")
-    var compress = GradientCompression.none
+    @OptionGroup var synchronization: SynchronizationFlags
 
     @Flag(help: "Print one JSON object instead of text.")
     var json = false
@@ -59,10 +49,7 @@ struct BenchStep: ParsableCommand {
         }
         var configuration = StepBenchmark.Configuration(model: kind, batch: batch, steps: steps,
                                                         warmupSteps: warmup, threads: threads)
-        configuration.allreduce = allreduce
-        configuration.bucketMegabytes = bucketMegabytes
-        configuration.overlap = overlap
-        configuration.compress = compress
+        try synchronization.apply(to: &configuration.options)
         Job.run { communicator in
             let benchmark = Job.agree(communicator) { try StepBenchmark(configuration, communicator: communicator) }
             let report = try benchmark.run()

@@ -4,7 +4,7 @@ import GantryTrain
 
 struct Eval: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Measure a 2-D model's mode coverage and high-quality share (DESIGN.md) from a checkpoint.")
+        abstract: "Measure a 2-D model's mode coverage and high-quality share (samples within 3 std of a mode) from a checkpoint.")
 
     @Option(help: "A checkpoint file, or a run directory (its newest checkpoint).")
     var checkpoint: String

@@ -89,17 +89,7 @@ struct Train: ParsableCommand {
           help: "SyncBatchNorm: normalise with the statistics of the global batch, so k ranks follow the trajectory of one. Default off.")
     var syncBatchNorm: Bool?
 
-    @Option(help: "Gradient allreduce: fused (one per network after backward, the default) or bucketed (buckets started during backward).")
-    var allreduce: AllreduceMode?
-
-    @Option(name: .customLong("bucket-mb"), help: "Bucket size of --allreduce bucketed, in MB. Default 1.")
-    var bucketMegabytes: Double?
-
-    @Option(help: "What overlaps --allreduce bucketed with backward: poll (MPI_Iallreduce, progressed after every layer; the default) or thread (a communication thread running blocking allreduces).")
-    var overlap: OverlapEngine?
-
-    @Option(help: "Gradients on the wire: none (floats, the default) or fp16 (IEEE halves added in float: half the bytes, about 3 significant digits).")
-    var compress: GradientCompression?
+    @OptionGroup var synchronization: SynchronizationFlags
 
     /// Applies the flags given on the command line, and only those, to `options`.
     func applyGivenFlags(to options: inout TrainingOptions) throws {
@@ -124,15 +114,9 @@ struct Train: ParsableCommand {
         if let checkEvery { options.checkEvery = checkEvery }
         if let threads { options.threads = threads }
         if let syncBatchNorm { options.syncBatchNorm = syncBatchNorm }
-        if let bucketMegabytes { options.bucketMegabytes = bucketMegabytes }
-        if let allreduce { options.allreduce = allreduce }
-        if let overlap { options.overlap = overlap }
-        if let compress { options.compress = compress }
         if let generatorLoss { options.generatorLoss = generatorLoss }
         if let onNaN { options.onNonFinite = onNaN }
-        if overlap != nil && options.allreduce == .fused {
-            throw GantryError("--overlap applies to --allreduce bucketed, and this run's allreduce is fused")
-        }
+        try synchronization.apply(to: &options)
     }
 
     func run() throws {
@@ -180,11 +164,3 @@ func timestamp() -> String {
     formatter.timeZone = TimeZone(identifier: "UTC")
     return formatter.string(from: Date())
 }
-
-// The flags whose values are one of a fixed set: ArgumentParser checks them and lists the
-// choices in --help and in its error.
-extension AllreduceMode: ExpressibleByArgument {}
-extension OverlapEngine: ExpressibleByArgument {}
-extension GradientCompression: ExpressibleByArgument {}
-extension GeneratorLoss: ExpressibleByArgument {}
-extension NonFinitePolicy: ExpressibleByArgument {}

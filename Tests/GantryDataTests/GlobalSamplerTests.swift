@@ -43,7 +43,7 @@ final class GlobalSamplerTests: XCTestCase {
                 let n = 64 / worldSize
                 var joined: [Int] = []
                 for rank in 0..<worldSize {
-                    let local = Array(sampler.localIndices(counter, rank: rank, worldSize: worldSize))
+                    let local = Array(sampler.localIndices(counter, rank: rank, worldSize: worldSize).indices)
                     XCTAssertEqual(local, Array(global[rank * n ..< (rank + 1) * n]))
                     joined += local
                 }

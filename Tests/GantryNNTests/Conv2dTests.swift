@@ -39,14 +39,7 @@ final class Conv2dTests: XCTestCase {
                      (Shape(channels: 2, height: 2, width: 3), 4, 2, 1, true)]
         for (input, kernel, stride, padding, bias) in cases {
             let layer = Conv2d(input: input, outChannels: 4, kernel: kernel, stride: stride, padding: padding, bias: bias)
-            let harness = LayerHarness(layer, batch: 2)
-            random.fill(harness.input)
-            random.fill(harness.parameters)
-            harness.forward(training: true)
-            let expected = naiveConvolution(layer, input: harness.input, parameters: harness.parameters, batch: 2)
-            for (index, (got, want)) in zip(harness.output.array, expected).enumerated() {
-                XCTAssertEqual(got, want, accuracy: 1e-5, "\(layer.summary) output \(index)")
-            }
+            assertForwardMatches(layer, random: &random, reference: naiveConvolution)
         }
     }
 

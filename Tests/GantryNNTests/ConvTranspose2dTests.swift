@@ -45,14 +45,7 @@ final class ConvTranspose2dTests: XCTestCase {
         for (input, kernel, stride, padding, bias) in cases {
             let layer = ConvTranspose2d(input: input, outChannels: 2, kernel: kernel, stride: stride,
                                         padding: padding, bias: bias)
-            let harness = LayerHarness(layer, batch: 2)
-            random.fill(harness.input)
-            random.fill(harness.parameters)
-            harness.forward(training: true)
-            let expected = naiveScatter(layer, input: harness.input, parameters: harness.parameters, batch: 2)
-            for (index, (got, want)) in zip(harness.output.array, expected).enumerated() {
-                XCTAssertEqual(got, want, accuracy: 1e-5, "\(layer.summary) output \(index)")
-            }
+            assertForwardMatches(layer, random: &random, reference: naiveScatter)
         }
     }
 

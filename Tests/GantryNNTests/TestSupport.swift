@@ -79,6 +79,21 @@ final class LayerHarness {
     }
 }
 
+/// Runs `layer`'s forward pass on random input and parameters (batch 2) and compares every
+/// output with `reference(input, parameters)`, a direct textbook computation.
+func assertForwardMatches<L: Layer>(_ layer: L, random: inout SplitMix64,
+                                    reference: (L, FloatBuffer, FloatBuffer, Int) -> [Float],
+                                    file: StaticString = #filePath, line: UInt = #line) {
+    let harness = LayerHarness(layer, batch: 2)
+    random.fill(harness.input)
+    random.fill(harness.parameters)
+    harness.forward(training: true)
+    let expected = reference(layer, harness.input, harness.parameters, 2)
+    for (index, (got, want)) in zip(harness.output.array, expected).enumerated() {
+        XCTAssertEqual(got, want, accuracy: 1e-5, "\(layer.summary) output \(index)", file: file, line: line)
+    }
+}
+
 /// Σ output·weights in Double: a scalar loss whose gradient with respect to the output is `weights`.
 func weightedSum(_ output: UnsafePointer<Float>, _ weights: FloatBuffer) -> Double {
     var sum = 0.0

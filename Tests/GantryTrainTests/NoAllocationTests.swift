@@ -25,8 +25,8 @@ final class NoAllocationTests: XCTestCase {
         for (model, batch, allreduce) in [(ModelKind.dcgan28, 64, AllreduceMode.fused), (.dcgan28, 16, .bucketed),
                                           (.dcgan32, 16, .fused), (.mlp, 64, .bucketed)] {
             var configuration = StepBenchmark.Configuration(model: model, batch: batch, steps: 2, warmupSteps: 2, threads: 1)
-            configuration.allreduce = allreduce
-            configuration.bucketMegabytes = 0.5
+            configuration.options.allreduce = allreduce
+            configuration.options.bucketMegabytes = 0.5
             configuration.sgemmSize = 64
             configuration.sgemmRepetitions = 1
             let benchmark = try StepBenchmark(configuration, communicator: communicator)
