@@ -2,7 +2,8 @@
 import PackageDescription
 
 // Gantry: data-parallel GAN training over MPI. One module per layer of the design:
-// C libraries (CMPI, CBLAS, CPNG, CZlib) -> GantryMPI / GantryNN / GantryData -> GantryTrain -> gantry.
+// C libraries (CMPI, CBLAS, CPNG, CZlib, CHalf) -> GantryMPI / GantryNN / GantryData -> GantryTrain
+// -> GantryBench -> gantry (docs/architecture.md).
 let package = Package(
     name: "Gantry",
     products: [
@@ -25,15 +26,29 @@ let package = Package(
         .target(name: "GantryNN", dependencies: ["CBLAS"],
                 swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
         .target(name: "GantryData", dependencies: ["CPNG", "CZlib"]),
-        .target(name: "GantryTrain", dependencies: ["GantryMPI", "GantryNN", "GantryData", "CZlib"]),
+        // The training options are argument-parser declarations (TrainingOptions), so that
+        // each is declared once for the command line, config.json and checkpoints alike.
+        .target(name: "GantryTrain", dependencies: [
+            "GantryMPI", "GantryNN", "GantryData", "CZlib",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        // The measurements of `gantry bench`: they drive the trainer, they are not part of it.
+        .target(name: "GantryBench", dependencies: ["GantryTrain", "GantryMPI", "GantryNN", "GantryData"]),
         .executableTarget(name: "gantry", dependencies: [
-            "GantryTrain", "GantryMPI", "GantryNN",
+            "GantryTrain", "GantryBench", "GantryMPI", "GantryNN",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
+        // In-process tests, the fast loop (`launch/test.sh --fast`)...
         .testTarget(name: "GantryNNTests", dependencies: ["GantryNN"]),
         .testTarget(name: "GantryDataTests", dependencies: ["GantryData"]),
-        .testTarget(name: "GantryTrainTests", dependencies: ["GantryTrain", "GantryNN", "GantryData"]),
+        .testTarget(name: "GantryTrainTests", dependencies: [
+            "GantryTrain", "GantryNN", "GantryData", "GantryMPI",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .testTarget(name: "GantryBenchTests", dependencies: ["GantryBench", "GantryTrain", "GantryMPI"]),
+        // ...and everything that starts the binary, mpirun or a script.
+        .testTarget(name: "GantryEndToEndTests", dependencies: ["GantryTrain", "GantryData"]),
     ],
     swiftLanguageModes: [.v5]
 )

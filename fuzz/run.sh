@@ -57,12 +57,19 @@ build_fuzzers() {
     local libs=()
     for flag in $(pkg-config --libs-only-L ompi openblas libpng zlib); do libs+=("$flag"); done
     local common=(-swift-version 5 -O -g -parse-as-library "${include[@]}")
+    # GantryTrain declares its options with swift-argument-parser: its sources, where SwiftPM
+    # resolves them (the local package mirror), compiled as modules of their own.
+    swift package resolve --package-path "$root" --scratch-path "$build/packages" >/dev/null || return 1
+    local parser="$build/packages/checkouts/swift-argument-parser/Sources"
+    sources() { find "$1" -name '*.swift' | LC_ALL=C sort; }
 
     # The stamp: everything the binaries depend on.
     local stamp
     stamp=$( { swiftc --version 2>&1; echo "$fuzz_asan ${common[*]} ${libs[*]}";
                cat "$root/fuzz/run.sh" "$root"/fuzz/*.swift "$root"/fuzz/CFuzzer/* \
-                   "$src"/{GantryNN,GantryMPI,GantryData,GantryTrain}/*.swift "$src"/CHalf/*.c "$src"/CHalf/include/*; } \
+                   $(for module in GantryNN GantryMPI GantryData GantryTrain; do sources "$src/$module"; done) \
+                   $(sources "$parser/ArgumentParserToolInfo") $(sources "$parser/ArgumentParser") \
+                   "$src"/CHalf/*.c "$src"/CHalf/include/*; } \
              | sha256sum | cut -d' ' -f1)
     if [ -x "$bin/checkpoint-fuzzer" ] && [ -x "$bin/idx-fuzzer" ] && [ "$(cat "$build/stamp" 2>/dev/null)" = "$stamp" ]; then
         echo "fuzz: fuzzers up to date in $bin"
@@ -75,22 +82,32 @@ build_fuzzers() {
     # GantryMPI's C kernels (fp16), compiled as SwiftPM does.
     echo "fuzz:   clang CHalf"
     clang -O3 -I "$src/CHalf/include" -c "$src/CHalf/half.c" -o "$obj/CHalf.o" || return 1
+    # argument-parser, in its own language mode, without sanitizers (it is not under test).
+    for module in ArgumentParserToolInfo ArgumentParser; do
+        echo "fuzz:   swiftc $module"
+        mapfile -t files < <(sources "$parser/$module")
+        swiftc -swift-version 6 -O -parse-as-library -I "$mods" -wmo -module-name "$module" \
+            -emit-module -emit-module-path "$mods/$module.swiftmodule" \
+            -c "${files[@]}" -o "$obj/$module.o" || return 1
+    done
     # module, sanitizers: coverage only where the code under test lives.
-    local spec module sanitize
+    local spec module sanitize files
     for spec in GantryNN:"${asan[*]}" GantryMPI:"${asan[*]}" GantryData:-sanitize=$fuzz_asan GantryTrain:-sanitize=$fuzz_asan; do
         module=${spec%%:*}
         sanitize=${spec#*:}
         echo "fuzz:   swiftc $module ($sanitize)"
+        mapfile -t files < <(sources "$src/$module")
         swiftc "${common[@]}" $sanitize -wmo -module-name "$module" \
             -emit-module -emit-module-path "$mods/$module.swiftmodule" \
-            -c "$src/$module"/*.swift -o "$obj/$module.o" || return 1
+            -c "${files[@]}" -o "$obj/$module.o" || return 1
     done
     # The harnesses are compiled without coverage (so their own branches do not count as
     # coverage) and linked with libFuzzer's runtime, which brings main().
     local name file objects
     for name in checkpoint idx; do
         case $name in
-            checkpoint) file=CheckpointFuzz.swift; objects=("$obj"/GantryNN.o "$obj"/CHalf.o "$obj"/GantryMPI.o "$obj"/GantryData.o "$obj"/GantryTrain.o) ;;
+            checkpoint) file=CheckpointFuzz.swift; objects=("$obj"/GantryNN.o "$obj"/CHalf.o "$obj"/GantryMPI.o "$obj"/GantryData.o
+                                                             "$obj"/ArgumentParserToolInfo.o "$obj"/ArgumentParser.o "$obj"/GantryTrain.o) ;;
             idx) file=IDXFuzz.swift; objects=("$obj"/GantryData.o) ;;
         esac
         echo "fuzz:   swiftc $name-fuzzer"

@@ -32,7 +32,7 @@
 #
 # Environment: GANTRY_BIN (binary path, default .build/release/gantry of this checkout),
 # MPIRUN (default mpirun), OPENBLAS_NUM_THREADS (default 1), GANTRY_COMMAND (the gantry
-# subcommand every rank runs, default `train`; e.g. `bench step`, as launch/bench-scaling.sh
+# subcommand every rank runs, default `train`; e.g. `bench step`, as bench/bench-scaling.sh
 # does).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)

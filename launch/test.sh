@@ -1,14 +1,25 @@
 #!/usr/bin/env bash
-# Runs Gantry's whole test suite: installs what is missing, builds optimised (multi-rank
-# training tests need release speed; -enable-testing keeps @testable imports working), and
-# runs every test, including the ones that start mpirun. Extra arguments go to swift test
-# (e.g. --filter BadInputTests).
+# Runs Gantry's test suite: installs what is missing, builds optimised (multi-rank training
+# tests need release speed; -enable-testing keeps @testable imports working), and runs the
+# tests.
+#
+#   launch/test.sh              every test, including the ones that start the binary,
+#                               mpirun, Slurm and the fuzzers (GantryEndToEndTests)
+#   launch/test.sh --fast       the in-process tests only (layers, data, options,
+#                               checkpoints, synchronisation, allocation): the quick loop
+#
+# Extra arguments go to swift test (e.g. --filter BadInputTests).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
+selection=()
+if [ "${1:-}" = --fast ]; then
+    selection=(--skip GantryEndToEndTests)
+    shift
+fi
 "$root/launch/setup.sh"
 . "$root/launch/env.sh"
 scratch="${GANTRY_BUILD_DIR:-$root/.build-test}"   # another folder lets two test runs go side by side
 flags=(-c release -Xswiftc -enable-testing --scratch-path "$scratch" --package-path "$root")
 swift build "${flags[@]}"
 export GANTRY_BIN="$scratch/release/gantry"
-swift test "${flags[@]}" --disable-swift-testing "$@"
+swift test "${flags[@]}" --disable-swift-testing "${selection[@]}" "$@"

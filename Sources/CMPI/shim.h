@@ -17,7 +17,6 @@ static inline MPI_Errhandler gantry_mpi_errors_return(void) { return MPI_ERRORS_
 static inline int gantry_mpi_success(void) { return MPI_SUCCESS; }
 static inline int gantry_mpi_max_error_string(void) { return MPI_MAX_ERROR_STRING; }
 static inline int gantry_mpi_max_library_version_string(void) { return MPI_MAX_LIBRARY_VERSION_STRING; }
-static inline int gantry_mpi_thread_multiple(void) { return MPI_THREAD_MULTIPLE; }
 static inline MPI_Request gantry_mpi_request_null(void) { return MPI_REQUEST_NULL; }
 static inline MPI_Status *gantry_mpi_statuses_ignore(void) { return MPI_STATUSES_IGNORE; }
 #endif

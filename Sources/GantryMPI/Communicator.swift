@@ -9,8 +9,8 @@ public struct MPIError: Error, CustomStringConvertible {
     public var description: String { "\(call) failed: \(message) (MPI error \(code))" }
 }
 
-/// The Swift face of MPI for Gantry: one process per rank, on MPI_COMM_WORLD or a
-/// duplicate of it (`duplicate`, for the communication thread).
+/// The Swift face of MPI for Gantry: one process per rank, on MPI_COMM_WORLD, called from
+/// one thread.
 ///
 /// Collectives work in place on Float, Double, half-precision (UInt16) or byte buffers; the
 /// array forms (`[Double]`, `[UInt8]`) return new arrays. Errors come back as
@@ -20,42 +20,18 @@ public final class Communicator {
     public let rank: Int
     public let size: Int
     private let comm: MPI_Comm
-    /// The reduction of `allreduce(halves:)`, made once per communicator (before any thread
-    /// can use it).
+    /// The reduction of `allreduce(halves:)`, made once per communicator.
     private let halfSum: MPI_Op
 
     /// Initialises MPI (once per process). Works with or without mpirun: a process
     /// started alone is a world of one rank.
-    ///
-    /// It asks for MPI_THREAD_MULTIPLE, which `--overlap thread` needs (a communication
-    /// thread reduces gradients while the training thread may run SyncBatchNorm's
-    /// allreduces); everything else calls MPI from one thread only. OpenMPI's locks for it
-    /// cost nothing measurable here (docs/scaling.md).
     public static func initialize() throws -> Communicator {
         var initialized: Int32 = 0
         MPI_Initialized(&initialized)
         if initialized == 0 {
-            var provided: Int32 = 0
-            try check("MPI_Init_thread", MPI_Init_thread(nil, nil, gantry_mpi_thread_multiple(), &provided))
+            try check("MPI_Init", MPI_Init(nil, nil))
         }
         return try Communicator(comm: gantry_mpi_comm_world())
-    }
-
-    /// Whether several threads may call MPI at the same time (the library granted
-    /// MPI_THREAD_MULTIPLE).
-    public var allowsConcurrentCalls: Bool {
-        var provided: Int32 = 0
-        MPI_Query_thread(&provided)
-        return provided == gantry_mpi_thread_multiple()
-    }
-
-    /// A new communicator over the same ranks (MPI_Comm_dup, a collective call): its
-    /// collectives never match those of this one, so another thread can run them
-    /// concurrently without the ranks having to agree on an order between the two.
-    public func duplicate() throws -> Communicator {
-        var copy: MPI_Comm? = nil
-        try Self.check("MPI_Comm_dup", MPI_Comm_dup(comm, &copy))
-        return try Communicator(comm: copy!)
     }
 
     private init(comm: MPI_Comm) throws {

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import GantryNN
+import GantryBench
 import GantryTrain
 
 /// `gantry bench`: measurements of Gantry's own speed.
@@ -17,50 +17,34 @@ struct BenchStep: ParsableCommand {
         discussion: """
         Builds the model and runs the trainer's own iteration (D phase, G phase, allreduces, Adam) \
         on random images held in memory, after measuring OpenBLAS sgemm at n = 1024 on the same \
-        threads (the peak: the best of 10 calls). Reports images/s, milliseconds per iteration \
-        and per part, FLOPs per image (counted per layer), achieved GFLOP/s, the share of the \
-        sgemm peak, and the peak resident memory. Times are medians over the timed iterations. \
-        Runs alone or under mpirun (then every rank trains, and rank 0 reports its own figures).
+        threads (the peak: the best of 10 calls). Takes the flags of gantry train; --steps is \
+        the number of timed iterations here (\(StepBenchmark.Configuration.defaultTimedSteps) \
+        when not given), --data and the output flags have no effect. Reports images/s, \
+        milliseconds per iteration and per part, FLOPs per image (counted per layer), achieved \
+        GFLOP/s, the share of the sgemm peak, and the peak resident memory. Times are medians \
+        over the timed iterations. Runs alone or under mpirun (then every rank trains, and \
+        rank 0 reports its own figures).
         """)
 
-    @Option(help: "Model: \(ModelKind.names).")
-    var model = "dcgan28"
+    @OptionGroup var options: TrainingOptions
 
-    @Option(help: "Samples per rank.")
-    var batch = 64
-
-    @Option(help: "Timed iterations.")
-    var steps = 20
-
-    @Option(help: "Untimed iterations before them.")
+    @Option(help: "Untimed iterations before the timed ones.")
     var warmup = 3
-
-    @Option(help: "BLAS threads.")
-    var threads = 1
-
-    @OptionGroup var synchronization: SynchronizationFlags
 
     @Flag(help: "Print one JSON object instead of text.")
     var json = false
 
+    func validate() throws {
+        guard warmup >= 0 else { throw ValidationError("--warmup must be 0 or more, got \(warmup)") }
+    }
+
     func run() throws {
-        guard let kind = ModelKind(rawValue: model) else {
-            throw ValidationError("unknown model '\(model)' (--model takes one of: \(ModelKind.names))")
-        }
-        var configuration = StepBenchmark.Configuration(model: kind, batch: batch, steps: steps,
-                                                        warmupSteps: warmup, threads: threads)
-        try synchronization.apply(to: &configuration.options)
+        let configuration = StepBenchmark.Configuration(options: options, warmupSteps: warmup)
         Job.run { communicator in
             let benchmark = Job.agree(communicator) { try StepBenchmark(configuration, communicator: communicator) }
             let report = try benchmark.run()
             guard communicator.isRoot else { return }
-            if json {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.sortedKeys]
-                print(String(decoding: try encoder.encode(report), as: UTF8.self))
-            } else {
-                print(report.text)
-            }
+            print(json ? try JSONCoding.line(report) : report.text)
         }
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GantryBench
 import GantryMPI
 import GantryTrain
 
@@ -11,8 +12,8 @@ struct BenchAllreduce: ParsableCommand {
         Run it under mpirun with the ranks and network of a training job, e.g. \
         mpirun -np 2 gantry bench allreduce. Sizes double from --min-bytes to --max-bytes. \
         The Gantry column synchronises a gradient buffer of each size as gantry train would \
-        with the same --allreduce, --overlap and --compress (by default one bucket of \
-        --allreduce bucketed). Bus bandwidth = bytes / time × 2(p−1)/p, comparable with the \
+        with the same --allreduce and --compress (by default one bucket of --allreduce \
+        bucketed, what training does per bucket). Bus bandwidth = bytes / time × 2(p−1)/p, comparable with the \
         link speed; with --compress fp16 the bytes are the float gradients', half of which travel.
         """)
 
@@ -27,9 +28,6 @@ struct BenchAllreduce: ParsableCommand {
 
     @Option(help: "Gantry's synchronisation: fused or bucketed.")
     var allreduce = AllreduceMode.bucketed
-
-    @Option(help: "What runs --allreduce bucketed: poll or thread.")
-    var overlap = OverlapEngine.poll
 
     @Option(help: "Gradients on the wire: none or fp16.")
     var compress = GradientCompression.none
@@ -46,11 +44,11 @@ struct BenchAllreduce: ParsableCommand {
 
     func run() throws {
         Job.run { communicator in
-            var options = TrainingOptions()
-            (options.allreduce, options.overlap, options.compress) = (allreduce, overlap, compress)
-            let gantry = allreduce == .fused ? "fused, compress \(compress.rawValue)"
-                : "bucketed (one bucket per message), overlap \(overlap.rawValue), compress \(compress.rawValue)"
-            let benchmark = AllreduceBenchmark(communicator: communicator, synchronization: options.synchronization,
+            // The benchmark's buffer is one layer, so bucketed makes it one bucket whatever the size.
+            let synchronization = GradientSynchronizer.Configuration(mode: allreduce, compression: compress, bucketBytes: maximumBytes)
+            let gantry = allreduce == .fused ? synchronization.summary
+                : "bucketed (one bucket per message), compress \(compress.rawValue)"
+            let benchmark = AllreduceBenchmark(communicator: communicator, synchronization: synchronization,
                                                minimumBytes: minimumBytes, maximumBytes: maximumBytes, secondsPerSize: seconds)
             if communicator.isRoot && !json {
                 print("# gantry bench allreduce: \(communicator.size) ranks, \(Communicator.libraryVersion); "
@@ -64,11 +62,8 @@ struct BenchAllreduce: ParsableCommand {
                 }
             }
             if communicator.isRoot && json {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.sortedKeys]
-                let report = AllreduceReport(ranks: communicator.size, mpi: Communicator.libraryVersion,
-                                             synchronization: gantry, rows: rows)
-                print(String(decoding: try encoder.encode(report), as: UTF8.self))
+                print(try JSONCoding.line(AllreduceReport(ranks: communicator.size, mpi: Communicator.libraryVersion,
+                                                          synchronization: gantry, rows: rows)))
             }
         }
     }

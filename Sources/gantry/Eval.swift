@@ -18,32 +18,30 @@ struct Eval: ParsableCommand {
     @Flag(help: "Print one JSON object instead of text.")
     var json = false
 
-    func run() throws {
+    func validate() throws {
         guard count > 0 else { throw ValidationError("--count must be positive, got \(count)") }
-        do {
-            let trained = try TrainedGenerator(fileOrRunDirectory: checkpoint)
-            let coverage = try trained.evaluateModes(count: count, seed: seed)
-            if json {
-                let object: [String: Any] = [
-                    "checkpoint": trained.path, "step": trained.checkpoint.header.step,
-                    "dataset": trained.checkpoint.header.dataset, "samples": coverage.samples,
-                    "modes": coverage.modes, "modes_covered": coverage.modesCovered,
-                    "modes_with_1_percent": coverage.modesWithOnePercent,
-                    "high_quality_share": coverage.highQualityShare,
-                ]
-                let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
-                print(String(decoding: data, as: UTF8.self))
-            } else {
-                print("""
-                \(trained.path) (step \(trained.checkpoint.header.step), \(trained.checkpoint.header.dataset)), \(coverage.samples) samples:
-                  modes covered:              \(coverage.modesCovered) of \(coverage.modes)
-                  modes with >= 1% of samples: \(coverage.modesWithOnePercent) of \(coverage.modes)
-                  high-quality share:         \(String(format: "%.3f", coverage.highQualityShare))
-                """)
-            }
-        } catch {
-            Job.report(error, rank: nil)
-            throw ExitCode.failure
+    }
+
+    func run() throws {
+        let trained = try TrainedGenerator(fileOrRunDirectory: checkpoint)
+        let coverage = try trained.evaluateModes(count: count, seed: seed)
+        if json {
+            let object: [String: Any] = [
+                "checkpoint": trained.path, "step": trained.checkpoint.header.step,
+                "dataset": trained.checkpoint.header.dataset, "samples": coverage.samples,
+                "modes": coverage.modes, "modes_covered": coverage.modesCovered,
+                "modes_with_1_percent": coverage.modesWithOnePercent,
+                "high_quality_share": coverage.highQualityShare,
+            ]
+            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+            print(String(decoding: data, as: UTF8.self))
+        } else {
+            print("""
+            \(trained.path) (step \(trained.checkpoint.header.step), \(trained.checkpoint.header.dataset)), \(coverage.samples) samples:
+              modes covered:              \(coverage.modesCovered) of \(coverage.modes)
+              modes with >= 1% of samples: \(coverage.modesWithOnePercent) of \(coverage.modes)
+              high-quality share:         \(String(format: "%.3f", coverage.highQualityShare))
+            """)
         }
     }
 }

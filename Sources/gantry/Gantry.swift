@@ -14,22 +14,23 @@ struct Gantry: ParsableCommand {
         version: GantryVersion.current,
         subcommands: [Train.self, Sample.self, Eval.self, Inspect.self, Bench.self])
 
-    /// Like ParsableCommand.main, but a bad flag is reported as one `gantry: error:` line,
-    /// and under mpirun only by rank 0, not once per rank.
+    /// Like ParsableCommand.main, but every error is reported here, as one `gantry: error:`
+    /// line (under mpirun only by rank 0, not once per rank): a parse or validation error
+    /// with the usage hint and exit code 64, a command's GantryError with its own code.
+    /// Commands throw; errors inside an MPI job are reported by Job.
     static func main() {
         do {
             var command = try parseAsRoot()
             try command.run()
         } catch {
             let code = exitCode(for: error)
-            if code == .success || code == .failure && message(for: error).isEmpty {
+            if !(error is GantryError) && (code == .success || code == .failure && message(for: error).isEmpty) {
                 exit(withError: error)  // --help, --version, or an ExitCode already reported
             }
-            if launcherRank == 0 {
-                fputs("gantry: error: \(message(for: error))\n", stderr)
-                fputs("(see gantry --help, or gantry SUBCOMMAND --help)\n", stderr)
-            }
-            Glibc.exit(code.rawValue)
+            let reported = error as? GantryError
+                ?? GantryError(message(for: error), kind: code == .validationFailure ? .usage : .failure)
+            if launcherRank == 0 { Job.report(reported, rank: nil) }
+            Glibc.exit(error is GantryError ? reported.exitCode : code.rawValue)
         }
     }
 

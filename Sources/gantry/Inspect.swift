@@ -14,43 +14,35 @@ struct Inspect: ParsableCommand {
     var json = false
 
     func run() throws {
+        let path = try CheckpointDirectory.resolve(checkpoint)
+        let bytes = try AtomicFile.read(path)
+        let file = try CheckpointFile.parse(bytes, source: path)
+        let header = file.section("header").flatMap { try? JSONCoding.decode(CheckpointHeader.self, from: $0.payload) }
+        let valid = file.sections.allSatisfy(\.crcIsValid)
+        // A full decode also checks sizes against the model; report its verdict.
+        let verdict: String
         do {
-            let path = try CheckpointDirectory.resolve(checkpoint)
-            let bytes = try AtomicFile.read(path)
-            let file = try CheckpointFile.parse(bytes, source: path)
-            let header = file.section("header").flatMap { try? JSONDecoder().decode(CheckpointHeader.self, from: Data($0.payload)) }
-            let valid = file.sections.allSatisfy(\.crcIsValid)
-            // A full decode also checks sizes against the model; report its verdict.
-            let verdict: String
-            do {
-                _ = try Checkpoint.decode(bytes, source: path)
-                verdict = "valid"
-            } catch {
-                verdict = String(describing: error)
-            }
-            if json {
-                try printJSON(path: path, bytes: bytes, file: file, header: header, verdict: verdict)
-            } else {
-                printText(path: path, bytes: bytes, file: file, header: header, verdict: verdict)
-            }
-            if !valid || verdict != "valid" { throw ExitCode.failure }
-        } catch let exit as ExitCode {
-            throw exit
+            _ = try Checkpoint.decode(bytes, source: path)
+            verdict = "valid"
         } catch {
-            Job.report(error, rank: nil)
-            throw ExitCode.failure
+            verdict = String(describing: error)
         }
+        if json {
+            try printJSON(path: path, bytes: bytes, file: file, header: header, verdict: verdict)
+        } else {
+            printText(path: path, bytes: bytes, file: file, header: header, verdict: verdict)
+        }
+        if !valid || verdict != "valid" { throw ExitCode.failure }
     }
 
     private func printText(path: String, bytes: [UInt8], file: CheckpointFile, header: CheckpointHeader?, verdict: String) {
         print("\(path): \(bytes.count) bytes, format version \(file.version), \(verdict)")
-        if let header {
-            let options = header.options
+        if let header, let options = try? header.trainingOptions(source: path) {
             print("""
               model \(header.model), dataset \(header.dataset), sample shape \(header.sampleShape.map(String.init).joined(separator: "x")), z \(header.noiseDimension)
               step \(header.step), epoch \(header.sampler.epoch), batches drawn \(header.sampler.batchCounter)
               saved by \(header.worldSize) rank\(header.worldSize == 1 ? "" : "s"), global batch \(header.globalBatch), seed \(header.random.seed) (\(header.random.generator))
-              lr G \(options.learningRateG), lr D \(options.learningRateD), betas (\(options.beta1), \(options.beta2)), d-steps \(options.dSteps), g-loss \(options.generatorLoss.rawValue)
+              lr G \(options.lrG), lr D \(options.lrD), betas (\(options.beta1), \(options.beta2)), d-steps \(options.dSteps), g-loss \(options.gLoss.rawValue)
               written by Gantry \(header.gantryVersion)
             """)
         } else {
@@ -73,7 +65,7 @@ struct Inspect: ParsableCommand {
             object["step"] = header.step
             object["world_size"] = header.worldSize
         }
-        let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted])
+        let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
         print(String(decoding: data, as: UTF8.self))
     }
 }

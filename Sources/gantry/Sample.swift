@@ -17,15 +17,13 @@ struct Sample: ParsableCommand {
     @Option(help: "Seed for the noise.")
     var seed: UInt64 = 0
 
-    func run() throws {
+    func validate() throws {
         guard count > 0 else { throw ValidationError("--count must be positive, got \(count)") }
-        do {
-            let trained = try TrainedGenerator(fileOrRunDirectory: checkpoint)
-            try trained.picture(count: count, seed: seed).write(to: out)
-            print("wrote \(count) samples of \(trained.model.rawValue) from \(trained.path) (step \(trained.checkpoint.header.step)) to \(out)")
-        } catch {
-            Job.report(error, rank: nil)
-            throw ExitCode.failure
-        }
+    }
+
+    func run() throws {
+        let trained = try TrainedGenerator(fileOrRunDirectory: checkpoint)
+        try trained.picture(count: count, seed: seed).write(to: out)
+        print("wrote \(count) samples of \(trained.model.rawValue) from \(trained.path) (step \(trained.checkpoint.header.step)) to \(out)")
     }
 }

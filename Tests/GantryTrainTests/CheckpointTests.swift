@@ -13,13 +13,11 @@ final class CheckpointTests: XCTestCase {
         let dAdam = Adam(parameterCount: d.parameters.count, learningRate: 1e-3)
         for i in 0..<g.gradients.count { g.gradients[i] = Float(i % 7) - 3 }
         gAdam.update(parameters: g.parameters.pointer, gradients: g.gradients.pointer)
-        var options = TrainingOptions()
-        options.model = "mlp"
-        options.data = "ring8"
+        let options = try! TrainingOptions.parse(["--model", "mlp", "--data", "ring8"])
         let header = CheckpointHeader(model: "mlp", dataset: "ring8", sampleShape: [2, 1, 1], noiseDimension: 2, step: 5,
                                       worldSize: 2, globalBatch: 8, sampler: SamplerPosition(epoch: 0, batchCounter: 5),
                                       random: RandomKeys(seed: 3, streams: ["noise": 1]), gantryVersion: GantryVersion.current,
-                                      options: options)
+                                      options: options.settings)
         return Checkpoint(header: header, generator: NetworkSnapshot(network: g, optimizer: gAdam),
                           discriminator: NetworkSnapshot(network: d, optimizer: dAdam))
     }

@@ -1,0 +1,70 @@
+import GantryTrain
+
+/// What one `gantry bench step` measured (rank 0's figures). Times are medians over the
+/// timed iterations; the parts are medians each, so they need not add up to the iteration.
+public struct StepBenchmarkReport: Codable {
+    public var model: String
+    /// Samples per rank.
+    public var batch: Int
+    public var worldSize: Int
+    public var threads: Int
+    public var steps: Int
+    public var warmupSteps: Int
+    /// The gradient synchronisation timed, e.g. "bucketed 1 MB, compress none".
+    public var synchronization: String
+    /// This rank's samples per second (batch / median iteration).
+    public var imagesPerS: Double
+    public var globalImagesPerS: Double
+    public var msPerIteration: Double
+    public var msPerIterationMean: Double
+    public var msPerIterationMin: Double
+    public var msPerPart: [String: Double]
+    /// Floating-point operations (2 per multiply-add) per sample per iteration, counted
+    /// layer by layer (see IterationCost).
+    public var flopsPerImage: Int
+    public var flopsPerImageByPart: [String: Int]
+    /// FLOPs per image × batch / median iteration.
+    public var gflops: Double
+    public var sgemmN: Int
+    public var sgemmRepetitions: Int
+    /// The peak: sgemm on sgemmN² matrices on the same BLAS threads, the best of the timed
+    /// calls (on a busy machine the best is the least disturbed)…
+    public var sgemmGflops: Double
+    /// …and their median.
+    public var sgemmGflopsMedian: Double
+    /// gflops / sgemmGflops: a median iteration against the best sgemm, so a disturbance
+    /// lowers it rather than raises it.
+    public var shareOfPeak: Double
+    /// The process's peak resident set (getrusage), in MB of 10⁶ bytes.
+    public var peakResidentMb: Double
+    /// What the trainer allocated for G and D: parameters, gradients, Adam moments, state,
+    /// activations, backward scratch, workspaces and the batch buffers (10⁶ bytes).
+    public var modelMemoryMb: Double
+    /// The last timed iteration's losses on this rank (synthetic data: a sanity check only).
+    public var lossD: Double
+    public var lossG: Double
+    public var blas: String
+
+
+    /// A few lines for people.
+    public var text: String {
+        func f(_ value: Double, _ digits: Int = 1) -> String { fixed(value, digits) }
+        let ranks = worldSize == 1 ? "1 rank" : "\(worldSize) ranks (rank 0's figures)"
+        let digits = msPerIteration < 10 ? 3 : 1
+        let parts = StepBenchmark.parts.map { "\($0.label) \(f(msPerPart[$0.key] ?? 0, digits))" }
+        let byPart = flopsPerImageByPart
+        return """
+        gantry bench step: \(model), batch \(batch) per rank, \(ranks), \(threads) BLAS thread\(threads == 1 ? "" : "s"), \
+        \(steps) timed iterations after \(warmupSteps) warm-up (medians)
+          allreduce:          \(synchronization)
+          sgemm n=\(sgemmN):       \(f(sgemmGflops)) GFLOP/s (best of \(sgemmRepetitions); median \(f(sgemmGflopsMedian)))
+          iteration:          \(f(msPerIteration, digits + 1)) ms (mean \(f(msPerIterationMean, digits + 1)), \
+        min \(f(msPerIterationMin, digits + 1))), \(f(imagesPerS)) images/s per rank
+          parts (ms):         \(parts.joined(separator: " | "))
+          FLOPs per image:    \(f(Double(flopsPerImage) / 1e6, 2)) M (G forward \(f(Double(byPart["g_forward"] ?? 0) / 1e6, 2)), \
+        D phase \(f(Double(byPart["d_phase"] ?? 0) / 1e6, 2)), G phase \(f(Double(byPart["g_phase"] ?? 0) / 1e6, 2)))
+          achieved:           \(f(gflops)) GFLOP/s = \(f(100 * shareOfPeak))% of the sgemm peak
+          peak resident:      \(f(peakResidentMb)) MB (model buffers \(f(modelMemoryMb)) MB)
+        """
+    }
+}

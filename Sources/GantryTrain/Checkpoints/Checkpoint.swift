@@ -1,0 +1,130 @@
+import GantryNN
+
+/// A training checkpoint (docs/checkpoint-format.md): the header, both networks with their
+/// Adam state, and the recent metrics, in the sections of a CheckpointFile.
+public struct Checkpoint {
+    public var header: CheckpointHeader
+    public var generator: NetworkSnapshot
+    public var discriminator: NetworkSnapshot
+    /// The latest metrics records, so that a resumed run keeps its recent history.
+    public var recentMetrics: [MetricsRecord]
+
+    public init(header: CheckpointHeader, generator: NetworkSnapshot, discriminator: NetworkSnapshot,
+                recentMetrics: [MetricsRecord] = []) {
+        self.header = header
+        self.generator = generator
+        self.discriminator = discriminator
+        self.recentMetrics = recentMetrics
+    }
+
+    /// The model this checkpoint was trained as.
+    public func modelKind() throws -> ModelKind {
+        guard let kind = ModelKind(rawValue: header.model) else {
+            throw GantryError("checkpoint is for unknown model '\(header.model)'")
+        }
+        return kind
+    }
+
+    // MARK: Encoding
+
+    public func encode() throws -> [UInt8] {
+        var sections: [(name: String, payload: [UInt8])] = [("header", try JSONCoding.encode(header))]
+        for (prefix, snapshot) in [("G", generator), ("D", discriminator)] {
+            sections.append(("\(prefix).parameters", Self.bytes(of: snapshot.parameters)))
+            sections.append(("\(prefix).state", Self.bytes(of: snapshot.state)))
+            sections.append(("\(prefix).adam.step", Self.bytes(of: [Int64(snapshot.adamStep)])))
+            sections.append(("\(prefix).adam.m", Self.bytes(of: snapshot.adamFirstMoment)))
+            sections.append(("\(prefix).adam.v", Self.bytes(of: snapshot.adamSecondMoment)))
+        }
+        sections.append(("metrics", try JSONCoding.encode(recentMetrics)))
+        return CheckpointFile.encode(sections)
+    }
+
+    /// Writes atomically (temporary file, fsync, rename): `path` is either the old complete
+    /// file or the new complete one, never a partial one.
+    public func write(to path: String) throws {
+        try AtomicFile.write(try encode(), to: path)
+    }
+
+    // MARK: Decoding
+
+    public static func load(_ path: String) throws -> Checkpoint {
+        try decode(AtomicFile.read(path), source: path)
+    }
+
+    /// Parses and validates every section: CRCs, the header, and array sizes against the model.
+    public static func decode(_ bytes: [UInt8], source: String) throws -> Checkpoint {
+        let file = try CheckpointFile.parse(bytes, source: source)
+        if let bad = file.sections.first(where: { !$0.crcIsValid }) {
+            throw GantryError("\(source) is corrupt: section \(bad.name) fails its CRC32 check")
+        }
+        func payload(_ name: String) throws -> [UInt8] {
+            guard let section = file.section(name) else { throw GantryError("\(source) lacks the section \(name)") }
+            return section.payload
+        }
+        let header: CheckpointHeader
+        let recentMetrics: [MetricsRecord]
+        do {
+            header = try JSONCoding.decode(CheckpointHeader.self, from: try payload("header"))
+            recentMetrics = try JSONCoding.decode([MetricsRecord].self, from: try payload("metrics"))
+        } catch let error as GantryError {
+            throw error
+        } catch {
+            throw GantryError("\(source) has an unreadable header or metrics section: \(error)")
+        }
+        guard let kind = ModelKind(rawValue: header.model) else {
+            throw GantryError("\(source) is for unknown model '\(header.model)'")
+        }
+        let shape = kind.sampleShape
+        let problems = [
+            header.step < 0 ? "a negative step (\(header.step))" : nil,
+            header.worldSize < 1 ? "a world size of \(header.worldSize)" : nil,
+            header.globalBatch < 1 ? "a global batch of \(header.globalBatch)" : nil,
+            header.sampler.batchCounter < 0 || header.sampler.epoch < 0 ? "a negative sampler position" : nil,
+            header.noiseDimension != kind.noiseDimension ? "noise of \(header.noiseDimension) dimensions for \(kind.rawValue)" : nil,
+            header.sampleShape != [shape.channels, shape.height, shape.width]
+                ? "sample shape \(header.sampleShape) for \(kind.rawValue)" : nil,
+        ].compactMap { $0 }
+        if let problem = problems.first {
+            throw GantryError("\(source) has an inconsistent header: \(problem)")
+        }
+        let expected = kind.parameterCounts
+
+        func snapshot(_ prefix: String, parameters: Int, state: Int) throws -> NetworkSnapshot {
+            func floats(_ name: String, count: Int) throws -> [Float] {
+                let values: [Float] = try Self.values(try payload("\(prefix).\(name)"), section: "\(prefix).\(name)", source: source)
+                guard values.count == count else {
+                    throw GantryError("\(source): section \(prefix).\(name) holds \(values.count) floats; model \(kind.rawValue) has \(count)")
+                }
+                return values
+            }
+            let steps: [Int64] = try Self.values(try payload("\(prefix).adam.step"), section: "\(prefix).adam.step", source: source)
+            guard steps.count == 1, steps[0] >= 0 else { throw GantryError("\(source): section \(prefix).adam.step is malformed") }
+            return NetworkSnapshot(parameters: try floats("parameters", count: parameters),
+                                   state: try floats("state", count: state),
+                                   adamStep: Int(steps[0]),
+                                   adamFirstMoment: try floats("adam.m", count: parameters),
+                                   adamSecondMoment: try floats("adam.v", count: parameters))
+        }
+        return Checkpoint(header: header,
+                          generator: try snapshot("G", parameters: expected.generator.parameters, state: expected.generator.state),
+                          discriminator: try snapshot("D", parameters: expected.discriminator.parameters,
+                                                      state: expected.discriminator.state),
+                          recentMetrics: recentMetrics)
+    }
+
+    static func bytes<T>(of values: [T]) -> [UInt8] {
+        values.withUnsafeBytes { Array($0) }
+    }
+
+    static func values<T>(_ bytes: [UInt8], section: String, source: String) throws -> [T] {
+        let size = MemoryLayout<T>.stride
+        guard bytes.count % size == 0 else {
+            throw GantryError("\(source): section \(section) ends inside a value (\(bytes.count) bytes)")
+        }
+        return [T](unsafeUninitializedCapacity: bytes.count / size) { buffer, count in
+            bytes.withUnsafeBytes { UnsafeMutableRawBufferPointer(buffer).copyMemory(from: $0) }
+            count = bytes.count / size
+        }
+    }
+}

@@ -1,0 +1,42 @@
+import Foundation
+
+/// One line of metrics.jsonl: the averages over the steps since the previous line.
+public struct MetricsRecord: Codable {
+    public var step: Int
+    public var epoch: Int
+    public var lossD: Double
+    public var lossG: Double
+    public var dReal: Double
+    public var dFake: Double
+    /// (log 4 − L_D) / 2: the Jensen–Shannon divergence an optimal D would imply.
+    public var jsdEstimate: Double
+    public var imagesPerS: Double
+    /// Seconds per iteration spent in each part, on rank 0.
+    public var seconds: [String: Double]
+
+    /// Steps in this window whose update was skipped for non-finite values.
+    public var skippedSteps: Int
+
+    init(step: Int, window: MetricsWindow, globalBatch: Int, timing: PhaseTiming) {
+        let steps = max(window.steps, 1)
+        let mean = 1 / Double(steps)
+        self.step = step
+        epoch = window.epoch
+        lossD = window.sums.lossD * mean
+        lossG = window.sums.lossG * mean
+        dReal = window.sums.dReal * mean
+        dFake = window.sums.dFake * mean
+        skippedSteps = window.skipped
+        jsdEstimate = (log(4) - lossD) / 2
+        let iterations = window.steps + window.skipped
+        let perStep = 1 / Double(max(iterations, 1))
+        imagesPerS = timing.total > 0 ? Double(globalBatch * iterations) / timing.total : 0
+        seconds = ["data": timing.data * perStep,
+                   "d_compute": timing.discriminatorCompute * perStep,
+                   "d_communication": timing.discriminatorCommunication * perStep,
+                   "g_compute": timing.generatorCompute * perStep,
+                   "g_communication": timing.generatorCommunication * perStep,
+                   "optimizer": timing.optimizer * perStep]
+    }
+
+}

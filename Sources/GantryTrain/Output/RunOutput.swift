@@ -1,0 +1,117 @@
+import Foundation
+import GantryMPI
+import GantryNN
+import GantryData
+
+/// Everything rank 0 writes in the run directory (`--out`):
+///
+///     config.json                      how to repeat the run: flags, world size, versions
+///     metrics.jsonl                    one MetricsRecord per log step
+///     samples/step-NNNNNN.png          a grid from a fixed noise batch (2-D: a scatter plot)
+///     checkpoints/step-NNNNNN.gckpt    written atomically
+///
+/// and the console: one progress line per log step.
+public final class RunOutput {
+    public let directory: String
+    private let metrics: MetricsLog
+    private let startTime = Clock.now()
+    private var startStep = 0
+    /// The generator of the sample grids, built at the grid's batch on first use, and its
+    /// fixed noise.
+    private var sampleGenerator: Network?
+    private var sampleNoise: FloatBuffer?
+
+    /// Opens the run directory. A new run refuses a directory that already holds one, so a
+    /// good run is never overwritten. A resumed run (`resumingAt` the checkpoint's step)
+    /// records the resumption and the changed flags in config.json and keeps the metrics
+    /// lines up to that step: the steps after it are about to be trained again.
+    public init(directory: String, plan: TrainingPlan, arguments: [String],
+                resumingAt resumedStep: Int? = nil, from checkpointPath: String? = nil, changed: [String: String] = [:]) throws {
+        self.directory = directory
+        let configPath = "\(directory)/config.json"
+        if resumedStep == nil {
+            for existing in ["metrics.jsonl", "config.json", "checkpoints"] where fileExists("\(directory)/\(existing)") {
+                throw GantryError("--out \(directory) already holds a run (\(existing)); choose a new directory, or continue it with --resume auto")
+            }
+        }
+        try makeDirectories(directory)
+        try makeDirectories("\(directory)/samples")
+        try makeDirectories("\(directory)/checkpoints")
+
+        let now = ISO8601DateFormatter().string(from: Date())
+        var config: RunConfig
+        if let resumedStep, fileExists(configPath) {
+            do {
+                config = try JSONCoding.decode(RunConfig.self, from: AtomicFile.read(configPath))
+            } catch {
+                throw GantryError("cannot read \(configPath) to record the resumption: \(error)")
+            }
+            config.resumes.append(Resumption(step: resumedStep, worldSize: plan.worldSize, globalBatch: plan.globalBatch,
+                                             totalSteps: plan.totalSteps, checkpoint: checkpointPath ?? "", time: now,
+                                             changed: changed, arguments: arguments))
+        } else {
+            config = RunConfig(options: plan.options.settings, worldSize: plan.worldSize, localBatch: plan.localBatch,
+                               globalBatch: plan.globalBatch, totalSteps: plan.totalSteps,
+                               dataset: DatasetDescription(name: plan.dataset.name, count: plan.dataset.count),
+                               versions: ["gantry": GantryVersion.current, "mpi": Communicator.libraryVersion,
+                                          "openblas": BLAS.configuration],
+                               host: ProcessInfo.processInfo.hostName, started: now, arguments: arguments,
+                               resumedFrom: checkpointPath, resumes: [])
+        }
+        try AtomicFile.write(try JSONCoding.encode(config, pretty: true) + [10], to: configPath)
+        metrics = try MetricsLog(path: "\(directory)/metrics.jsonl", keepingStepsThrough: resumedStep)
+    }
+
+    func announce(plan: TrainingPlan, generator: Network, discriminator: Network, startStep: Int) {
+        self.startStep = startStep
+        let from = startStep > 0 ? ", resuming at step \(startStep)" : ""
+        print("gantry \(GantryVersion.current): training \(plan.model.rawValue) on \(plan.dataset.name) "
+              + "(\(plan.dataset.count) samples) with \(plan.worldSize) rank\(plan.worldSize == 1 ? "" : "s"), "
+              + "batch \(plan.localBatch) per rank (global \(plan.globalBatch)), \(plan.totalSteps) steps\(from)")
+        print("G: \(generator.parameters.count) parameters, D: \(discriminator.parameters.count) parameters; run directory \(directory)")
+        fflush(stdout)
+    }
+
+    func log(_ record: MetricsRecord, totalSteps: Int) throws {
+        try metrics.append(try JSONCoding.encode(record) + [10])
+        let elapsed = Clock.now() - startTime
+        let remaining = elapsed / Double(max(record.step - startStep, 1)) * Double(totalSteps - record.step)
+        let stepText = String(record.step).rightAligned(String(totalSteps).count)
+        let skipped = record.skippedSteps > 0 ? "  skipped \(record.skippedSteps) non-finite" : ""
+        print("step \(stepText)/\(totalSteps)  epoch \(record.epoch)  "
+              + "loss_d \(fixed(record.lossD, 4))  loss_g \(fixed(record.lossG, 4))  "
+              + "D(x) \(fixed(record.dReal, 3))  D(G(z)) \(fixed(record.dFake, 3))  "
+              + "\(fixed(record.imagesPerS, 0)) img/s  ETA \(duration(remaining))\(skipped)")
+        fflush(stdout)
+    }
+
+    func writeSamples(step: Int, generator: Network, plan: TrainingPlan) throws {
+        let count = SamplePicture.count(for: plan.model)
+        if sampleGenerator == nil {
+            sampleGenerator = plan.model.makeGenerator(batch: count)
+            sampleNoise = fixedNoise(model: plan.model, count: count, seed: plan.options.seed)
+        }
+        let sampler = sampleGenerator!
+        sampler.copyWeights(from: generator)
+        let samples = sampler.forward(sampleNoise!.pointer, training: false)
+        try SamplePicture.make(samples, count: count, model: plan.model, mixture: plan.dataset as? Mixture2D)
+            .write(to: "\(directory)/samples/step-\(padded(step)).png")
+    }
+
+    func writeCheckpoint(_ checkpoint: Checkpoint, keep: Int, keepEvery: Int?) throws {
+        let checkpoints = CheckpointDirectory(runDirectory: directory)
+        try checkpoint.write(to: checkpoints.file(step: checkpoint.header.step))
+        checkpoints.prune(keep: keep, keepEvery: keepEvery)
+    }
+
+    func stopped(step: Int) {
+        print("stopped on SIGTERM/SIGINT at step \(step): checkpoint \(CheckpointDirectory(runDirectory: directory).file(step: step)); "
+              + "continue with: gantry train --out \(directory) --resume auto")
+        fflush(stdout)
+    }
+
+    func finish(plan: TrainingPlan) {
+        print("done in \(duration(Clock.now() - startTime)): samples in \(directory)/samples, checkpoints in \(directory)/checkpoints, metrics in \(directory)/metrics.jsonl")
+        fflush(stdout)
+    }
+}

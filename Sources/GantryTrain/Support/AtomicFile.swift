@@ -1,0 +1,57 @@
+import Glibc
+
+/// Writes files so that a reader only ever sees the old complete file or the new complete
+/// one: the bytes go to a temporary file in the same directory, which is flushed to disk
+/// (fsync) and renamed over the final name; the directory is fsynced so the rename survives
+/// a crash. On any failure the temporary file is removed and the final name is untouched.
+public enum AtomicFile {
+    public static func write(_ bytes: [UInt8], to path: String) throws {
+        let directory = parentDirectory(of: path)
+        let temporary = "\(directory)/.\(baseName(of: path)).tmp-\(getpid())"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw systemError("cannot create \(temporary)") }
+        var failure: GantryError?
+        if !writeAll(fd, bytes) {
+            failure = systemError("cannot write \(path)")
+        } else if fsync(fd) != 0 {
+            failure = systemError("cannot flush \(path) to disk")
+        }
+        if close(fd) != 0 && failure == nil {
+            unlink(temporary)
+            throw systemError("cannot close \(path)")
+        }
+        if let failure {
+            unlink(temporary)
+            throw failure
+        }
+        guard rename(temporary, path) == 0 else {
+            let error = systemError("cannot rename \(temporary) to \(path)")
+            unlink(temporary)
+            throw error
+        }
+        let directoryFD = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if directoryFD >= 0 {
+            fsync(directoryFD)
+            close(directoryFD)
+        }
+    }
+
+    public static func read(_ path: String) throws -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw systemError("cannot open \(path)") }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw systemError("cannot stat \(path)") }
+        var bytes = [UInt8](repeating: 0, count: Int(info.st_size))
+        var done = 0
+        try bytes.withUnsafeMutableBytes { raw in
+            while done < raw.count {
+                let n = Glibc.read(fd, raw.baseAddress! + done, raw.count - done)
+                if n < 0 && errno == EINTR { continue }
+                guard n > 0 else { throw systemError("cannot read \(path)") }
+                done += n
+            }
+        }
+        return bytes
+    }
+}

@@ -1,0 +1,166 @@
+import ArgumentParser
+import Foundation
+
+/// Everything `gantry train` can be asked to do. Each setting is declared here once, and
+/// everything else is derived from that declaration:
+///
+/// - its flag, from the Swift name (`checkEvery` is `--check-every`);
+/// - its default and help, which argument-parser prints as "(default: …)";
+/// - its key in config.json and in checkpoint headers, the same name in snake_case
+///   (`check_every`), written and read back by `settings` and `init(settings:source:)`;
+/// - the checks of its value alone, in `validate()`, which argument-parser runs after
+///   parsing (exit 64). Checks against the world size and the dataset are TrainingPlan's.
+///
+/// An instance always comes from parsing (`TrainingOptions.parse(...)`, or `defaults`):
+/// argument-parser's property wrappers hold no value before that.
+public struct TrainingOptions: ParsableArguments {
+    /// The batch per rank and the length of a run when no flag sets them.
+    public static let defaultBatch = 64
+    public static let defaultSteps = 1000
+
+    @Option(help: "Model: \(ModelKind.names).")
+    public var model = "dcgan28"
+
+    @Option(help: "Dataset: ring8, grid25, glyphs (built in), idx:FILE_OR_DIR (MNIST-format images, raw or .gz), or color32:SPEC (3x32x32 colour version of glyphs or idx:…, for dcgan32).")
+    public var data = "glyphs"
+
+    @Option(help: "Training iterations (one iteration = --d-steps D steps and one G step); \(defaultSteps) when neither --steps nor --epochs is given.")
+    public var steps: Int?
+
+    @Option(help: "Train for this many passes over the dataset instead of --steps.")
+    public var epochs: Int?
+
+    @Option(help: "Samples per rank in each batch; \(defaultBatch) when neither --batch nor --global-batch is given.")
+    public var batch: Int?
+
+    @Option(help: "Samples per global batch, divided evenly across the ranks.")
+    public var globalBatch: Int?
+
+    @Option(help: "Generator learning rate (Adam).")
+    public var lrG: Float = 2e-4
+
+    @Option(help: "Discriminator learning rate (Adam).")
+    public var lrD: Float = 2e-4
+
+    @Option(help: "Adam β1.")
+    public var beta1: Float = 0.5
+
+    @Option(help: "Adam β2.")
+    public var beta2: Float = 0.999
+
+    @Option(help: "Discriminator steps per generator step (K).")
+    public var dSteps = 1
+
+    @Option(help: "Generator loss: non-saturating (-log D(G(z))) or minimax (log(1 - D(G(z)))).")
+    public var gLoss = GeneratorLoss.nonSaturating
+
+    @Option(help: "Seed for initialisation, data order and noise.")
+    public var seed: UInt64 = 1
+
+    @Option(help: "Run directory for config, metrics, samples and checkpoints; a new run refuses one that holds a run. Without it: runs/MODEL-DATA-TIME.")
+    public var out: String?
+
+    @Option(help: "Steps between metrics lines.")
+    public var logEvery = 50
+
+    @Option(help: "Steps between sample grids.")
+    public var sampleEvery = 500
+
+    @Option(help: "Steps between checkpoints (one is always written at the end).")
+    public var checkpointEvery = 1000
+
+    @Option(help: "Checkpoints to keep, the newest ones; 0 keeps all.")
+    public var keep = 0
+
+    @Option(help: "Also keep every checkpoint whose step is a multiple of this.")
+    public var keepEvery: Int?
+
+    @Option(help: "Steps between replica checks (parameter checksums compared across ranks).")
+    public var checkEvery = 100
+
+    @Option(help: "Non-finite losses or gradients: stop (the last good checkpoint stays the newest) or skip-step (skip that update and count it).")
+    public var onNan = NonFinitePolicy.stop
+
+    @Option(help: "BLAS threads per rank.")
+    public var threads = 1
+
+    @Flag(inversion: .prefixedNo,
+          help: "SyncBatchNorm: normalise with the statistics of the global batch, so k ranks follow the trajectory of one.")
+    public var syncBn = false
+
+    @Option(help: "Gradient allreduce: fused (one per network after backward) or bucketed (buckets started during backward).")
+    public var allreduce = AllreduceMode.fused
+
+    @Option(help: "Bucket size of --allreduce bucketed, in MB (10^6 bytes).")
+    public var bucketMb = 1.0
+
+    /// Kept only to refuse `--overlap thread` with a reason, and to read checkpoints that
+    /// recorded `overlap: poll`: bucketed buckets are always progressed by polling now.
+    @Option(help: .hidden)
+    public var overlap: String?
+
+    @Option(help: "Gradients on the wire: none (floats) or fp16 (IEEE halves added in float: half the bytes, about 3 significant digits).")
+    public var compress = GradientCompression.none
+
+    public init() {}
+
+    /// Every setting at its default.
+    public static var defaults: TrainingOptions {
+        do { return try parse([]) } catch { preconditionFailure("the defaults of TrainingOptions do not validate: \(error)") }
+    }
+
+    public func validate() throws {
+        guard ModelKind(rawValue: model) != nil else {
+            throw ValidationError("unknown model '\(model)' (--model takes one of: \(ModelKind.names))")
+        }
+        if steps != nil && epochs != nil { throw ValidationError("--steps and --epochs were both given; give one") }
+        if batch != nil && globalBatch != nil {
+            throw ValidationError("--batch and --global-batch were both given; give one (--batch is per rank)")
+        }
+        let positive: [(String, Int?)] = [
+            ("--steps", steps), ("--epochs", epochs), ("--batch", batch), ("--global-batch", globalBatch),
+            ("--d-steps", dSteps), ("--log-every", logEvery), ("--sample-every", sampleEvery),
+            ("--checkpoint-every", checkpointEvery), ("--check-every", checkEvery), ("--threads", threads),
+            ("--keep-every", keepEvery),
+        ]
+        for case let (flag, value?) in positive where value <= 0 {
+            throw ValidationError("\(flag) must be positive, got \(value)")
+        }
+        guard keep >= 0 else { throw ValidationError("--keep must be 0 (keep all) or more, got \(keep)") }
+        for (flag, value) in [("--lr-g", lrG), ("--lr-d", lrD)] where !(value > 0 && value.isFinite) {
+            throw ValidationError("\(flag) must be a positive learning rate, got \(value)")
+        }
+        for (flag, value) in [("--beta1", beta1), ("--beta2", beta2)] where !(value >= 0 && value < 1) {
+            throw ValidationError("\(flag) must be in [0, 1), got \(value)")
+        }
+        if let overlap, overlap != "poll" {
+            throw ValidationError("--overlap \(overlap) was removed: --allreduce bucketed always overlaps backward by polling, which measured as fast (docs/scaling.md); drop the flag")
+        }
+        guard bucketMb > 0 && bucketMb.isFinite else {
+            throw ValidationError("--bucket-mb must be a positive size in MB, got \(bucketMb)")
+        }
+    }
+
+    /// The gradient synchronisation these options ask for.
+    public var synchronization: GradientSynchronizer.Configuration {
+        GradientSynchronizer.Configuration(mode: allreduce, compression: compress, bucketBytes: Int(bucketMb * 1_000_000))
+    }
+}
+
+/// The generator's loss: the non-saturating −log D(G(z)) (default, strong gradients early in
+/// training) or the original minimax log(1 − D(G(z))) that saturates when D wins.
+public enum GeneratorLoss: String, CaseIterable, Codable, ExpressibleByArgument {
+    case nonSaturating = "non-saturating"
+    case minimax
+}
+
+/// What to do when a step's gradients or losses are not finite.
+public enum NonFinitePolicy: String, CaseIterable, Codable, ExpressibleByArgument {
+    /// Stop the run with a message; the last good checkpoint stays the newest.
+    case stop
+    /// Skip the optimiser update of the network whose gradients are not finite, and go on.
+    case skipStep = "skip-step"
+}
+
+extension AllreduceMode: ExpressibleByArgument {}
+extension GradientCompression: ExpressibleByArgument {}

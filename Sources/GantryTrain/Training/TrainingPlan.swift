@@ -1,0 +1,71 @@
+import GantryData
+
+/// Options checked against the world size and the dataset: what a run will actually do.
+/// Every error names the flag at fault and is a usage error (exit 64).
+public struct TrainingPlan {
+    public let options: TrainingOptions
+    public let model: ModelKind
+    public let dataset: Dataset
+    public let worldSize: Int
+    public let localBatch: Int
+    public let globalBatch: Int
+    public let totalSteps: Int
+    /// Real batches drawn per epoch (each D step draws one).
+    public let batchesPerEpoch: Int
+
+    /// Opens `options.data` and validates `options` for `worldSize` ranks.
+    public init(options: TrainingOptions, worldSize: Int) throws {
+        let dataset: Dataset
+        do {
+            dataset = try makeDataset(options.data, seed: options.seed)
+        } catch let error as DatasetError {
+            if case .unknownDataset = error { throw GantryError.usage("--data \(options.data): \(error)") }
+            throw GantryError("--data \(options.data): \(error)")
+        }
+        try self.init(options: options, worldSize: worldSize, dataset: dataset)
+    }
+
+    /// The same checks, on a dataset the caller brings (the step benchmark's synthetic one).
+    public init(options: TrainingOptions, worldSize: Int, dataset: Dataset) throws {
+        self.options = options
+        self.dataset = dataset
+        self.worldSize = worldSize
+        guard let model = ModelKind(rawValue: options.model) else {
+            throw GantryError.usage("unknown model '\(options.model)' (--model takes one of: \(ModelKind.names))")
+        }
+        self.model = model
+
+        (localBatch, globalBatch) = try Self.batchSizes(options: options, worldSize: worldSize)
+        if model.usesBatchNorm && localBatch < 2 {
+            throw GantryError.usage("--batch must be at least 2 per rank for \(model.rawValue) (BatchNorm needs two samples), got \(localBatch)")
+        }
+
+        let shape = dataset.shape
+        let expected = model.sampleShape
+        guard shape.channels == expected.channels, shape.height == expected.height, shape.width == expected.width else {
+            throw GantryError.usage("model \(model.rawValue) takes samples of \(expected) but dataset \(dataset.name) has \(shape)")
+        }
+        guard dataset.count >= globalBatch else {
+            throw GantryError.usage("dataset \(dataset.name) has \(dataset.count) samples, fewer than the global batch of \(globalBatch)")
+        }
+        batchesPerEpoch = dataset.count / globalBatch
+
+        if let epochs = options.epochs {
+            totalSteps = max(1, epochs * batchesPerEpoch / options.dSteps)
+        } else {
+            totalSteps = options.steps ?? TrainingOptions.defaultSteps
+        }
+    }
+
+    /// The batch per rank and the global batch that `options` give on `worldSize` ranks.
+    public static func batchSizes(options: TrainingOptions, worldSize: Int) throws -> (local: Int, global: Int) {
+        guard let global = options.globalBatch else {
+            let local = options.batch ?? TrainingOptions.defaultBatch
+            return (local, local * worldSize)
+        }
+        guard global % worldSize == 0 else {
+            throw GantryError.usage("--global-batch \(global) does not divide evenly across \(worldSize) ranks")
+        }
+        return (global / worldSize, global)
+    }
+}

@@ -1,0 +1,106 @@
+import XCTest
+import Foundation
+import GantryTrain
+
+/// Bad input on a 2-rank job: one clear error line naming the problem, a non-zero exit, and
+/// the whole job ends (a rank left waiting in a collective would trip the timeout).
+final class BadInputTests: XCTestCase {
+    var root = ""
+
+    override func setUpWithError() throws { root = try temporaryDirectory("badinput") }
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: root) }
+
+    /// Runs `gantry train ARGS` on 2 ranks and checks the error contract.
+    func assertRefused(_ arguments: [String], mentions words: [String], file: StaticString = #filePath, line: UInt = #line) throws {
+        let outcome = try GantryProcess.mpirun(ranks: 2, ["train", "--steps", "2"] + arguments, limit: 60)
+        XCTAssertNotEqual(outcome.status, 0, outcome.output, file: file, line: line)
+        XCTAssertNotEqual(outcome.status, 124, "the job hung", file: file, line: line)
+        XCTAssertEqual(outcome.errorLines.count, 1, "expected one error line\n\(outcome.output)", file: file, line: line)
+        for word in words {
+            XCTAssertTrue(outcome.errorLines.first?.contains(word) ?? false, "error does not mention '\(word)':\n\(outcome.output)",
+                          file: file, line: line)
+        }
+        XCTAssertFalse(outcome.stdout.contains("step "), "training started:\n\(outcome.output)", file: file, line: line)
+    }
+
+    func testUnknownModel() throws {
+        try assertRefused(["--model", "dcgan99", "--out", root + "/run"], mentions: ["unknown model", "dcgan99", "--model"])
+    }
+
+    func testUnknownDataset() throws {
+        try assertRefused(["--data", "cifar", "--out", root + "/run"], mentions: ["cifar", "ring8"])
+    }
+
+    func testModelAndDatasetShapesMustMatch() throws {
+        try assertRefused(["--model", "mlp", "--data", "glyphs", "--out", root + "/run"], mentions: ["mlp", "glyphs"])
+    }
+
+    func testMissingIDXFile() throws {
+        try assertRefused(["--data", "idx:\(root)/nothing-here", "--out", root + "/run"], mentions: ["nothing-here", "does not exist"])
+    }
+
+    func testTruncatedIDXFile() throws {
+        // A header announcing 100 images of 28×28, followed by 2 bytes of pixels.
+        let path = root + "/train-images-idx3-ubyte"
+        let bytes: [UInt8] = [0, 0, 8, 3, 0, 0, 0, 100, 0, 0, 0, 28, 0, 0, 0, 28, 1, 2]
+        FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        try assertRefused(["--data", "idx:\(root)", "--out", root + "/run"], mentions: ["truncated", path])
+    }
+
+    func testBadSynchronisationFlags() throws {
+        try assertRefused(["--compress", "bf16", "--out", root + "/run"], mentions: ["bf16", "--compress", "fp16"])
+        try assertRefused(["--allreduce", "ring", "--out", root + "/run"], mentions: ["ring", "--allreduce", "bucketed"])
+        try assertRefused(["--overlap", "thread", "--out", root + "/run"], mentions: ["--overlap thread", "removed"])
+        try assertRefused(["--allreduce", "bucketed", "--bucket-mb", "0", "--out", root + "/run"], mentions: ["--bucket-mb", "0"])
+    }
+
+    func testNonPositiveBatch() throws {
+        try assertRefused(["--batch", "0", "--out", root + "/run"], mentions: ["--batch", "0"])
+        try assertRefused(["--batch=-3", "--out", root + "/run"], mentions: ["--batch", "-3"])
+    }
+
+    func testBatchOfOneOnABatchNormModel() throws {
+        try assertRefused(["--model", "dcgan28", "--batch", "1", "--out", root + "/run"], mentions: ["--batch", "BatchNorm"])
+    }
+
+    /// Exit code 64 for what the parser or the plan refuses, 1 for everything else.
+    func testUsageErrorsExit64AndOtherErrors1() throws {
+        for (arguments, status) in [(["--batch", "x"], 64), (["--model", "dcgan28", "--batch", "1"], 64),
+                                    (["--global-batch", "63"], 64), (["--data", "cifar"], 64),
+                                    (["--data", "idx:\(root)/nothing-here"], 1)] as [([String], Int32)] {
+            let outcome = try GantryProcess.mpirun(ranks: 2, ["train", "--steps", "2", "--out", root + "/run"] + arguments, limit: 60)
+            XCTAssertEqual(outcome.status, status, "\(arguments)\n\(outcome.output)")
+            XCTAssertEqual(outcome.stderr.contains(GantryError.usageHint), status == 64, "usage hint\n\(outcome.output)")
+        }
+    }
+
+    func testGlobalBatchThatDoesNotDivide() throws {
+        try assertRefused(["--global-batch", "63", "--out", root + "/run"], mentions: ["--global-batch 63", "2 ranks"])
+    }
+
+    func testUnwritableOutputDirectory() throws {
+        // Root may write anywhere, so make the parent a regular file: nobody can create below it.
+        let blocker = root + "/a-file"
+        FileManager.default.createFile(atPath: blocker, contents: Data("x".utf8))
+        try assertRefused(["--model", "mlp", "--data", "ring8", "--out", blocker + "/run"], mentions: [blocker + "/run"])
+    }
+
+    func testExistingRunIsNeverOverwritten() throws {
+        let run = root + "/run"
+        let first = try GantryProcess.mpirun(ranks: 2, ["train", "--model", "mlp", "--data", "ring8", "--steps", "4",
+                                                        "--log-every", "2", "--out", run])
+        XCTAssertEqual(first.status, 0, first.output)
+        let metricsBefore = try Data(contentsOf: URL(fileURLWithPath: run + "/metrics.jsonl"))
+        let checkpointBefore = try Data(contentsOf: URL(fileURLWithPath: run + "/checkpoints/step-000004.gckpt"))
+        try assertRefused(["--model", "mlp", "--data", "ring8", "--out", run], mentions: [run, "already holds a run"])
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: run + "/metrics.jsonl")), metricsBefore)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: run + "/checkpoints/step-000004.gckpt")), checkpointBefore)
+    }
+
+    func testMalformedFlagValueIsReportedOnce() throws {
+        let outcome = try GantryProcess.mpirun(ranks: 2, ["train", "--steps", "many"], limit: 60)
+        XCTAssertNotEqual(outcome.status, 0)
+        XCTAssertEqual(outcome.errorLines.count, 1, outcome.output)
+        XCTAssertTrue(outcome.errorLines.first?.contains("'many' is invalid for '--steps") ?? false, outcome.output)
+    }
+}
