@@ -44,18 +44,6 @@ public final class StepBenchmark {
     /// are freed by then, so they do not add to the peak resident set of training).
     let sgemm: (median: Double, best: Double)
 
-    /// The parts of an iteration as reported, in order, with where `PhaseTiming` keeps them.
-    static let parts: [(key: String, label: String, time: KeyPath<PhaseTiming, Double>)] = [
-        ("data", "data", \.data),
-        ("g_forward", "G forward", \.generatorForward),
-        ("d_forward_backward", "D fwd+bwd", \.discriminatorForwardBackward),
-        ("d_allreduce", "D allreduce", \.discriminatorCommunication),
-        ("d_forward_input_gradient", "D fwd+input grad", \.discriminatorInputGradient),
-        ("g_backward", "G backward", \.generatorBackward),
-        ("g_allreduce", "G allreduce", \.generatorCommunication),
-        ("optimizer", "optimizer", \.optimizer),
-    ]
-
     /// Validates the configuration through TrainingPlan (throws a GantryError naming the
     /// flag), sets the BLAS threads, measures sgemm on them, and builds the trainer.
     /// Performs no collective operation (see Job.agree).
@@ -104,7 +92,7 @@ public final class StepBenchmark {
         let iteration = median(seconds)
         let achieved = 2 * Double(cost.total) * batch / iteration / 1e9
         var partMilliseconds: [String: Double] = [:]
-        for part in Self.parts { partMilliseconds[part.key] = 1000 * median(timings.map { $0[keyPath: part.time] }) }
+        for part in StepBenchmarkReport.parts { partMilliseconds[part.key] = 1000 * median(timings.map { $0[keyPath: part.time] }) }
         return StepBenchmarkReport(
             model: plan.model.rawValue, batch: plan.localBatch, worldSize: communicator.size,
             threads: plan.options.threads, steps: steps, warmupSteps: configuration.warmupSteps,

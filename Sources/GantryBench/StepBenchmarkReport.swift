@@ -46,12 +46,24 @@ public struct StepBenchmarkReport: Codable {
     public var blas: String
 
 
+    /// The parts of an iteration as reported, in order, with where `PhaseTiming` keeps them.
+    static let parts: [(key: String, label: String, time: KeyPath<PhaseTiming, Double>)] = [
+        ("data", "data", \.data),
+        ("g_forward", "G forward", \.generatorForward),
+        ("d_forward_backward", "D fwd+bwd", \.discriminatorForwardBackward),
+        ("d_allreduce", "D allreduce", \.discriminatorCommunication),
+        ("d_forward_input_gradient", "D fwd+input grad", \.discriminatorInputGradient),
+        ("g_backward", "G backward", \.generatorBackward),
+        ("g_allreduce", "G allreduce", \.generatorCommunication),
+        ("optimizer", "optimizer", \.optimizer),
+    ]
+
     /// A few lines for people.
     public var text: String {
         func f(_ value: Double, _ digits: Int = 1) -> String { fixed(value, digits) }
         let ranks = worldSize == 1 ? "1 rank" : "\(worldSize) ranks (rank 0's figures)"
         let digits = msPerIteration < 10 ? 3 : 1
-        let parts = StepBenchmark.parts.map { "\($0.label) \(f(msPerPart[$0.key] ?? 0, digits))" }
+        let parts = Self.parts.map { "\($0.label) \(f(msPerPart[$0.key] ?? 0, digits))" }
         let byPart = flopsPerImageByPart
         return """
         gantry bench step: \(model), batch \(batch) per rank, \(ranks), \(threads) BLAS thread\(threads == 1 ? "" : "s"), \

@@ -6,14 +6,10 @@ struct Eval: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure a 2-D model's mode coverage and high-quality share (samples within 3 std of a mode) from a checkpoint.")
 
-    @Option(help: "A checkpoint file, or a run directory (its newest checkpoint).")
-    var checkpoint: String
+    @OptionGroup var generator: GeneratorOptions
 
     @Option(help: "How many samples to generate.")
     var count = 2500
-
-    @Option(help: "Seed for the noise.")
-    var seed: UInt64 = 0
 
     @Flag(help: "Print one JSON object instead of text.")
     var json = false
@@ -23,8 +19,8 @@ struct Eval: ParsableCommand {
     }
 
     func run() throws {
-        let trained = try TrainedGenerator(fileOrRunDirectory: checkpoint)
-        let coverage = try trained.evaluateModes(count: count, seed: seed)
+        let trained = try generator.load()
+        let coverage = try trained.evaluateModes(count: count, seed: generator.seed)
         if json {
             let object: [String: Any] = [
                 "checkpoint": trained.path, "step": trained.checkpoint.header.step,
