@@ -22,4 +22,10 @@ scratch="${GANTRY_BUILD_DIR:-$root/.build-test}"   # another folder lets two tes
 flags=(-c release -Xswiftc -enable-testing --scratch-path "$scratch" --package-path "$root")
 swift build "${flags[@]}"
 export GANTRY_BIN="$scratch/release/gantry"
+if [ ${#selection[@]} -eq 0 ]; then
+    # The end-to-end tests read Gantry's files with the tools users have (TensorBoard,
+    # numpy, safetensors, Chromium).
+    GANTRY_TEST_PYTHON=$("$root/launch/test-tools.sh" "$scratch/python" | tail -n 1)
+    export GANTRY_TEST_PYTHON
+fi
 swift test "${flags[@]}" --disable-swift-testing "${selection[@]}" "$@"
