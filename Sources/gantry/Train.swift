@@ -11,8 +11,10 @@ struct Train: ParsableCommand {
         and the ranks average D's gradients, then G's, with MPI allreduce. Rank 0 writes \
         config.json, metrics.jsonl, samples/ and checkpoints/ under --out.
 
-        With --resume, flags not given keep the checkpoint's values; --model and --seed \
-        cannot change. SIGTERM or SIGINT makes every rank stop at the next step boundary, \
+        With --config FILE, the options come from a JSON file (a flat object such as \
+        {"steps": 500, "lr_g": 0.0001}, or a run's config.json, whose options are taken \
+        without --out); flags given on the command line override it. With --resume, flags \
+        not given keep the checkpoint's values; --model and --seed cannot change. SIGTERM or SIGINT makes every rank stop at the next step boundary, \
         write a checkpoint and exit 0; a second signal ends at once.
         """)
 
@@ -21,12 +23,22 @@ struct Train: ParsableCommand {
     @Option(help: "Continue a run: 'auto' (the newest valid checkpoint in --out; start afresh if there is none) or a checkpoint file.")
     var resume: String?
 
+    @Option(help: "Training options from a JSON file: a flat object of settings (the flags' names in snake_case) or a run's config.json. Flags given here override it.")
+    var config: String?
+
     func run() throws {
-        // This command's own arguments (after `gantry train`): parsed again after the
-        // checkpoint's, so that the flags given now override the checkpoint's values.
+        // This command's own arguments (after `gantry train`), after those of --config:
+        // parsed again after the checkpoint's, so that the flags given now override the
+        // checkpoint's values, and the command line overrides the configuration file.
         let arguments = CommandLine.arguments
-        let given = Array(arguments.drop { $0 != "train" }.dropFirst())
+        let commandLine = Array(arguments.drop { $0 != "train" }.dropFirst())
         Job.run { communicator in
+            let (given, options): ([String], TrainingOptions) = Job.agree(communicator) {
+                guard let config else { return (commandLine, self.options) }
+                let settings = try TrainingOptions.settings(ofConfigurationFile: config)
+                let given = try TrainingOptions.arguments(checking: settings, source: "--config \(config)") + commandLine
+                return (given, try Self.parseOptions(given))
+            }
             // Stage 1, rank 0: find and read the checkpoint to resume from, if any.
             let found: ResumePoint? = Job.agree(communicator) {
                 guard communicator.isRoot, let resume else { return nil }
@@ -40,13 +52,14 @@ struct Train: ParsableCommand {
 
             // Stage 2: the options, the plan, rank 0's run directory, this rank's replica.
             let trainer: Trainer = Job.agree(communicator) {
-                var options = self.options
+                var options = options
+                let requestedOut = options.out
                 var changed: [String: String] = [:]
                 if let checkpoint {
                     (options, changed) = try checkpoint.header.resumedOptions(
                         given: options, source: found?.path ?? "the checkpoint",
                         reparse: { try Self.parseOptions($0 + given) })
-                    options.out = self.options.out ?? found.map { ResumePoint.runDirectory(of: $0.path) } ?? options.out
+                    options.out = requestedOut ?? found.map { ResumePoint.runDirectory(of: $0.path) } ?? options.out
                 } else {
                     options.out = options.out ?? "runs/\(options.model)-\(options.data.replacingOccurrences(of: "/", with: "_"))-\(timestamp())"
                 }

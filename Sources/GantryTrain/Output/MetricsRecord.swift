@@ -16,8 +16,13 @@ public struct MetricsRecord: Codable {
 
     /// Steps in this window whose update was skipped for non-finite values.
     public var skippedSteps: Int
+    /// When the line was written: seconds since 1970 (UTC), as TensorBoard's wall_time.
+    /// Absent in the records of checkpoints written before these fields existed.
+    public var wallTime: Double?
+    /// Seconds of training since the run began, summed over its starts and resumptions.
+    public var elapsedS: Double?
 
-    init(step: Int, window: MetricsWindow, globalBatch: Int, timing: PhaseTiming) {
+    init(step: Int, window: MetricsWindow, globalBatch: Int, timing: PhaseTiming, elapsed: Double) {
         let steps = max(window.steps, 1)
         let mean = 1 / Double(steps)
         self.step = step
@@ -37,6 +42,7 @@ public struct MetricsRecord: Codable {
                    "g_compute": timing.generatorCompute * perStep,
                    "g_communication": timing.generatorCommunication * perStep,
                    "optimizer": timing.optimizer * perStep]
+        wallTime = Date().timeIntervalSince1970
+        elapsedS = elapsed
     }
-
 }

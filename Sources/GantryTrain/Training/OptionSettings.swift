@@ -83,6 +83,13 @@ extension TrainingOptions {
     /// mistaken for a flag), and `--name` or `--no-name` for on/off settings.
     public var arguments: [String] { Self.arguments(for: settings) }
 
+    /// The same for stored settings, after checking them (unknown keys, wrong types) as
+    /// `init(settings:source:)` does.
+    public static func arguments(checking settings: [String: SettingValue], source: String) throws -> [String] {
+        _ = try TrainingOptions(settings: settings, source: source)
+        return arguments(for: settings)
+    }
+
     /// Options from stored settings (config.json, a checkpoint header), through the same
     /// parser and checks as flags: a setting the file does not hold (one added since) takes
     /// its default. An unknown key or a value of the wrong type is an error naming the key.
@@ -94,7 +101,31 @@ extension TrainingOptions {
         do {
             self = try Self.parse(Self.arguments(for: settings))
         } catch {
+            // Name the setting at fault: the first one that does not parse alone.
+            for key in settings.keys.sorted() {
+                do {
+                    _ = try Self.parse(Self.arguments(for: [key: settings[key]!]))
+                } catch {
+                    throw GantryError("\(source): training option '\(key)': \(Self.message(for: error))")
+                }
+            }
             throw GantryError("\(source): \(Self.message(for: error))")
+        }
+    }
+
+    /// The training options of a configuration file: a flat JSON object of settings, or a
+    /// run's config.json, whose `options` are taken without `out` (a run directory belongs
+    /// to one run). An unknown key or a wrongly typed value is an error naming the key.
+    public static func settings(ofConfigurationFile path: String) throws -> [String: SettingValue] {
+        let bytes = try AtomicFile.read(path)
+        struct RunConfiguration: Decodable { var options: [String: SettingValue] }
+        if let run = try? JSONCoding.decode(RunConfiguration.self, from: bytes) {
+            return run.options.filter { $0.key != "out" }
+        }
+        do {
+            return try JSONCoding.decode([String: SettingValue].self, from: bytes)
+        } catch {
+            throw GantryError("--config \(path): not a JSON object of training options (a flat object such as {\"steps\": 500}, or a run's config.json)")
         }
     }
 

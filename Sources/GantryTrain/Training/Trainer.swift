@@ -33,6 +33,10 @@ public final class Trainer {
     /// are checked after the allreduce).
     private var nonFiniteNetworks: [String] = []
     private var recentMetrics: [MetricsRecord] = []
+    /// Training seconds of the run before this start (from the resumed checkpoint's last
+    /// metrics line), and when this start began.
+    private var elapsedBefore = 0.0
+    private let started = Clock.now()
     /// The gradient allreduces of D and G (`--allreduce`, `--bucket-mb`, `--compress`).
     let discriminatorSync: GradientSynchronizer
     let generatorSync: GradientSynchronizer
@@ -72,6 +76,7 @@ public final class Trainer {
             step = checkpoint.header.step
             lastCheckpointStep = step
             recentMetrics = checkpoint.recentMetrics
+            elapsedBefore = checkpoint.recentMetrics.last?.elapsedS ?? 0
         } else {
             model.initialize(generator, seed: plan.options.seed, substream: 0)
             model.initialize(discriminator, seed: plan.options.seed, substream: 1)
@@ -231,7 +236,8 @@ public final class Trainer {
     /// Rank 0 logs the averages over the steps since the previous log line.
     private func logMetrics() throws {
         guard window.steps + window.skipped > 0 else { return }
-        let record = MetricsRecord(step: step, window: window, globalBatch: plan.globalBatch, timing: timing)
+        let record = MetricsRecord(step: step, window: window, globalBatch: plan.globalBatch, timing: timing,
+                                   elapsed: elapsedBefore + Clock.now() - started)
         recentMetrics = Array((recentMetrics + [record]).suffix(100))
         try output?.log(record, totalSteps: plan.totalSteps)
         window = MetricsWindow()
