@@ -124,11 +124,13 @@ public final class Communicator {
                                                          halfSum, comm, requests.pointer + slot))
     }
 
-    /// Lets MPI advance the requests in flight (non-blocking collectives move only inside MPI calls).
+    /// Lets MPI advance the requests in flight (non-blocking collectives move only inside
+    /// MPI calls); those that completed become null again (`RequestSlots.isDone`).
     public func progress(_ requests: RequestSlots) throws {
         guard size > 1 else { return }
-        var done: Int32 = 0
-        try Self.check("MPI_Testall", MPI_Testall(Int32(requests.count), requests.pointer, &done, gantry_mpi_statuses_ignore()))
+        var completed: Int32 = 0
+        try Self.check("MPI_Testsome", MPI_Testsome(Int32(requests.count), requests.pointer, &completed,
+                                                    requests.completedIndices, gantry_mpi_statuses_ignore()))
     }
 
     /// Waits for every request in `requests`; completed slots become null again.
@@ -183,12 +185,21 @@ public final class Communicator {
 public final class RequestSlots {
     public let count: Int
     let pointer: UnsafeMutablePointer<MPI_Request?>
+    /// Where MPI_Testsome writes the indices of the requests it completed.
+    let completedIndices: UnsafeMutablePointer<Int32>
 
     public init(count: Int) {
         self.count = count
         pointer = .allocate(capacity: max(count, 1))
         pointer.initialize(repeating: gantry_mpi_request_null(), count: max(count, 1))
+        completedIndices = .allocate(capacity: max(count, 1))
     }
 
-    deinit { pointer.deallocate() }
+    deinit {
+        pointer.deallocate()
+        completedIndices.deallocate()
+    }
+
+    /// Whether slot `index` holds no request in flight (never started, or completed).
+    public func isDone(_ index: Int) -> Bool { pointer[index] == gantry_mpi_request_null() }
 }

@@ -23,6 +23,9 @@ struct Train: ParsableCommand {
     @Option(help: "Continue a run: 'auto' (the newest valid checkpoint in --out; start afresh if there is none) or a checkpoint file.")
     var resume: String?
 
+    @Option(help: "Write where each rank's time goes, step by step, to this file (Chrome trace-event JSON: open it in ui.perfetto.dev or chrome://tracing).")
+    var timeline: String?
+
     @Option(help: "Training options from a JSON file: a flat object of settings (the flags' names in snake_case) or a run's config.json. Flags given here override it.")
     var config: String?
 
@@ -70,6 +73,10 @@ struct Train: ParsableCommand {
                                     resumingAt: checkpoint?.header.step, from: found?.path, changed: changed)
                     : nil
                 return try Trainer(plan: plan, communicator: communicator, output: output, resumingFrom: checkpoint)
+            }
+            if let timeline {
+                try communicator.barrier()  // a common time zero for every rank's spans
+                trainer.timeline = try Timeline(path: timeline, rank: communicator.rank, origin: Clock.now())
             }
             try trainer.run()
         }

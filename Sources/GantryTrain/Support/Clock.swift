@@ -2,7 +2,8 @@ import Glibc
 
 /// A monotonic stopwatch: `lap()` returns the seconds since the previous lap.
 public struct Clock {
-    private var last = Clock.now()
+    /// When the current lap began.
+    public private(set) var last = Clock.now()
 
     public init() {}
 

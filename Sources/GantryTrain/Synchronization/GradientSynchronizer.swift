@@ -72,6 +72,11 @@ public final class GradientSynchronizer {
     private let requests: RequestSlots
     private var started = 0
     private var failure: Error?
+    /// When each bucket's allreduce started and completed in the last pass (Clock readings;
+    /// an end of 0: not yet seen complete), for `--timeline`. Allocated once.
+    public let bucketStarts: UnsafeMutablePointer<Double>
+    public let bucketEnds: UnsafeMutablePointer<Double>
+    public var bucketCount: Int { buckets.count }
 
     /// Synchronises `network`'s gradient buffer, with bucket boundaries at its layers.
     /// Performs no collective operation (it runs in a setup stage, see Job).
@@ -106,9 +111,17 @@ public final class GradientSynchronizer {
         requests = RequestSlots(count: buckets.count)
         // One rank sends nothing, so its gradients stay exact floats.
         halves = configuration.compression == .fp16 && communicator.size > 1 ? .allocate(capacity: max(count, 1)) : nil
+        bucketStarts = .allocate(capacity: buckets.count)
+        bucketEnds = .allocate(capacity: buckets.count)
+        bucketStarts.initialize(repeating: 0, count: buckets.count)
+        bucketEnds.initialize(repeating: 0, count: buckets.count)
     }
 
-    deinit { halves?.deallocate() }
+    deinit {
+        halves?.deallocate()
+        bucketStarts.deallocate()
+        bucketEnds.deallocate()
+    }
 
     /// Network.backward's `afterLayer` hook: starts every bucket whose layers are all done.
     public func layerDone(_ layer: Int) {
@@ -119,9 +132,15 @@ public final class GradientSynchronizer {
                 started += 1
             }
             try communicator.progress(requests)
+            noteCompletedBuckets()
         } catch {
             failure = error
         }
+    }
+
+    /// Stamps the end of every started bucket whose request MPI has completed.
+    private func noteCompletedBuckets() {
+        for i in 0..<started where bucketEnds[i] == 0 && requests.isDone(i) { bucketEnds[i] = Clock.now() }
     }
 
     /// After the backward pass that completed the gradients (with `layerDone` as its hook):
@@ -132,7 +151,9 @@ public final class GradientSynchronizer {
     /// ready for the next pass.
     public func finish() throws {
         if configuration.mode == .fused {
+            bucketStarts[0] = Clock.now()
             try reduceAll()
+            bucketEnds[0] = Clock.now()
             return
         }
         if let failure { throw failure }
@@ -140,13 +161,17 @@ public final class GradientSynchronizer {
             try start(started)
             started += 1
         }
+        noteCompletedBuckets()
         try communicator.waitAll(requests)
+        let now = Clock.now()
+        for i in 0..<buckets.count where bucketEnds[i] == 0 { bucketEnds[i] = now }
         if let halves { HalfPrecision.decode(halves, into: gradients.pointer, count: gradients.count) }
         started = 0
     }
 
     /// Starts bucket `index`'s MPI_Iallreduce.
     private func start(_ index: Int) throws {
+        (bucketStarts[index], bucketEnds[index]) = (Clock.now(), 0)
         let range = buckets[index].range, floats = gradients.pointer + range.lowerBound
         if let halves {
             HalfPrecision.encode(floats, into: halves + range.lowerBound, count: range.count)

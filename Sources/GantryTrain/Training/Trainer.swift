@@ -26,6 +26,8 @@ public final class Trainer {
     private let logitGradient: FloatBuffer
 
     private let output: RunOutput?
+    /// `--timeline`: this rank's spans (set before `run`).
+    public var timeline: Timeline?
     /// Seconds per part of the iteration since the last log line (`gantry bench step` reads it per step).
     public var timing = PhaseTiming()
     private var window = MetricsWindow()
@@ -96,20 +98,42 @@ public final class Trainer {
         }
         StopSignal.install()
         output?.announce(plan: plan, generator: generator, discriminator: discriminator, startStep: step)
-        while step < total {
+        var stopRequested = false
+        while step < total && !stopRequested {
+            let stepStart = Clock.now()
             let local = try trainOneIteration()
             step += 1
-            let stopRequested = try agreeOnStep(local)
-            if step % options.logEvery == 0 || step == total || stopRequested { try logMetrics() }
+            stopRequested = try timed(.agreement) { try agreeOnStep(local) }
+            if step % options.logEvery == 0 || step == total || stopRequested { try timed(.metrics) { try logMetrics() } }
             if step % options.checkEvery == 0 || step == total { try checkReplicasAgree() }
-            if step % options.sampleEvery == 0 || step == total { try output?.writeSamples(step: step, generator: generator, plan: plan) }
-            if step % options.checkpointEvery == 0 || step == total || stopRequested { try writeCheckpoint() }
-            if stopRequested {
-                output?.stopped(step: step)
-                return
+            if step % options.sampleEvery == 0 || step == total {
+                try timed(.samples) { try output?.writeSamples(step: step, generator: generator, plan: plan) }
             }
+            if step % options.checkpointEvery == 0 || step == total || stopRequested { try timed(.checkpoint) { try writeCheckpoint() } }
+            try timeline?.record(.step, step: step, start: stepStart, end: Clock.now())
         }
-        output?.finish(plan: plan)
+        try finishTimeline()
+        if stopRequested {
+            output?.stopped(step: step)
+        } else {
+            output?.finish(plan: plan)
+        }
+    }
+
+    /// Runs `body`; with --timeline, as a span of the step just trained.
+    private func timed<Value>(_ phase: Timeline.Phase, _ body: () throws -> Value) throws -> Value {
+        let start = Clock.now()
+        let value = try body()
+        try timeline?.record(phase, step: step, start: start, end: Clock.now())
+        return value
+    }
+
+    /// With --timeline: every rank writes its last spans, then rank 0 merges the parts.
+    private func finishTimeline() throws {
+        guard let timeline else { return }
+        try timeline.flush()
+        try communicator.barrier()
+        if communicator.isRoot { try Timeline.merge(path: timeline.path, ranks: communicator.size) }
     }
 
     /// The per-step agreement: one small allreduce carries the stop requests of all ranks
@@ -157,10 +181,10 @@ public final class Trainer {
             plan.dataset.writeBatch(indices: mine, into: realBatch.pointer)
             fillNoise(batchCounter: batchCounter)
             window.epoch = epoch
-            timing.data += clock.lap()
+            try endPart(\.data, .data, &clock)
 
             let fake = generator.forward(noise.pointer, training: true)  // no G gradients in this phase
-            timing.generatorForward += clock.lap()
+            try endPart(\.generatorForward, .generatorForward, &clock)
             discriminator.zeroGradients()
             discriminator.forward(realBatch.pointer, training: true)
             let real = BinaryCrossEntropy.mean(logits: discriminator.output, target: 1, count: n,
@@ -172,12 +196,13 @@ public final class Trainer {
             // This backward completes D's gradients: reduce each bucket as soon as it is final.
             discriminator.backward(logitGradient.pointer, accumulateParameterGradients: true, needInputGradient: false,
                                    afterLayer: discriminatorSync.layerDone)
-            timing.discriminatorForwardBackward += clock.lap()
+            try endPart(\.discriminatorForwardBackward, .discriminatorForwardBackward, &clock)
 
             try discriminatorSync.finish()
-            timing.discriminatorCommunication += clock.lap()
+            try endPart(\.discriminatorCommunication, .discriminatorAllreduce, &clock)
+            try recordBuckets(of: discriminatorSync, as: .discriminatorAllreduce)
             updateIfFinite(discriminator, discriminatorOptimizer)
-            timing.optimizer += clock.lap()
+            try endPart(\.optimizer, .optimizer, &clock)
 
             losses.lossD = real.loss + fakeD.loss
             losses.dReal = real.meanProbability
@@ -198,15 +223,16 @@ public final class Trainer {
         }
         let fakeGradient = discriminator.backward(logitGradient.pointer, accumulateParameterGradients: false,
                                                   needInputGradient: true)!
-        timing.discriminatorInputGradient += clock.lap()
+        try endPart(\.discriminatorInputGradient, .discriminatorInputGradient, &clock)
         generator.zeroGradients()
         generator.backward(fakeGradient, accumulateParameterGradients: true, needInputGradient: false,
                            afterLayer: generatorSync.layerDone)
-        timing.generatorBackward += clock.lap()
+        try endPart(\.generatorBackward, .generatorBackward, &clock)
         try generatorSync.finish()
-        timing.generatorCommunication += clock.lap()
+        try endPart(\.generatorCommunication, .generatorAllreduce, &clock)
+        try recordBuckets(of: generatorSync, as: .generatorAllreduce)
         updateIfFinite(generator, generatorOptimizer)
-        timing.optimizer += clock.lap()
+        try endPart(\.optimizer, .optimizer, &clock)
         return losses
     }
 
@@ -220,6 +246,23 @@ public final class Trainer {
             return
         }
         optimizer.update(parameters: network.parameters.pointer, gradients: gradients)
+    }
+
+    /// Ends the current part of the iteration: its seconds count in the metrics (`timing`)
+    /// and, with --timeline, make a span of the iteration being trained.
+    private func endPart(_ part: WritableKeyPath<PhaseTiming, Double>, _ phase: Timeline.Phase, _ clock: inout Clock) throws {
+        let start = clock.last, seconds = clock.lap()
+        timing[keyPath: part] += seconds
+        try timeline?.record(phase, step: step + 1, start: start, end: start + seconds)
+    }
+
+    /// With --timeline, a span per bucket of the allreduce that just finished, from its
+    /// start to its completion, each bucket in a lane of its own.
+    private func recordBuckets(of synchronizer: GradientSynchronizer, as phase: Timeline.Phase) throws {
+        guard let timeline else { return }
+        for i in 0..<synchronizer.bucketCount {
+            try timeline.record(phase, step: step + 1, start: synchronizer.bucketStarts[i], end: synchronizer.bucketEnds[i], lane: 1 + i)
+        }
     }
 
     /// z for the samples of this rank's slice: sample j of the slice is global sample
