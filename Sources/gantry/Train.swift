@@ -53,8 +53,9 @@ struct Train: ParsableCommand {
                 bytes.isEmpty ? nil : try Checkpoint.decode(bytes, source: found?.path ?? "the checkpoint from rank 0")
             }
 
-            // Stage 2: the options, the plan, rank 0's run directory, this rank's replica.
-            let trainer: Trainer = Job.agree(communicator) {
+            // Stage 2: the options, the plan, rank 0's run directory, this rank's replica
+            // (none when the checkpoint already completed the run).
+            let trainer: Trainer? = Job.agree(communicator) {
                 var options = options
                 let requestedOut = options.out
                 var changed: [String: String] = [:]
@@ -68,11 +69,18 @@ struct Train: ParsableCommand {
                 }
                 BLAS.setThreads(options.threads)
                 let plan = try TrainingPlan(options: options, worldSize: communicator.size)
+                if let checkpoint, try isComplete(plan, at: checkpoint.header.step) { return nil }
                 let output = communicator.isRoot
                     ? try RunOutput(directory: options.out!, plan: plan, arguments: arguments,
                                     resumingAt: checkpoint?.header.step, from: found?.path, changed: changed)
                     : nil
                 return try Trainer(plan: plan, communicator: communicator, output: output, resumingFrom: checkpoint)
+            }
+            guard let trainer else {
+                if communicator.isRoot {
+                    print("gantry: the run is complete at step \(checkpoint?.header.step ?? 0) (\(found?.path ?? "its checkpoint")): nothing to train")
+                }
+                return
             }
             if let timeline {
                 try communicator.barrier()  // a common time zero for every rank's spans
@@ -80,6 +88,17 @@ struct Train: ParsableCommand {
             }
             try trainer.run()
         }
+    }
+
+    /// Whether a run resumed at `step` has nothing left to train: the case of a Slurm
+    /// requeue of a finished job, which exits 0 without writing anything. An explicit
+    /// --steps or --epochs that ends before the checkpoint is a usage error instead.
+    func isComplete(_ plan: TrainingPlan, at step: Int) throws -> Bool {
+        guard step >= plan.totalSteps else { return false }
+        if step > plan.totalSteps && (self.options.steps != nil || self.options.epochs != nil) {
+            throw GantryError.usage("--steps/--epochs give \(plan.totalSteps) steps, fewer than the \(step) the checkpoint already trained; ask for more, or resume without them")
+        }
+        return true
     }
 
     /// The training options of a `train` command line, as a usage error when it does not parse.

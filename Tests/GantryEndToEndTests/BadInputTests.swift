@@ -59,6 +59,40 @@ final class BadInputTests: XCTestCase {
         try assertRefused(["--batch=-3", "--out", root + "/run"], mentions: ["--batch", "-3"])
     }
 
+    func testNumbersTooLargeOrNegative() throws {
+        try assertRefused(["--steps", "-5", "--out", root + "/run"], mentions: ["--steps", "-5"])
+        try assertRefused(["--epochs", "9223372036854775807", "--out", root + "/run"], mentions: ["--epochs"])
+        try assertRefused(["--bucket-mb", "1e13", "--out", root + "/run"], mentions: ["--bucket-mb"])
+        try assertRefused(["--model", "mlp", "--data", "ring8", "--steps", "9223372036854775807", "--d-steps", "2",
+                           "--out", root + "/run"], mentions: ["--d-steps"])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: root + "/run"), "a refused start left a run directory")
+    }
+
+    func testEmptyCheckpointIsRefused() throws {
+        let empty = root + "/empty.gckpt"
+        FileManager.default.createFile(atPath: empty, contents: Data())
+        try assertRefused(["--resume", empty, "--out", root + "/run"], mentions: [empty, "empty"])
+    }
+
+    /// A requeued job whose run is already complete exits 0 and writes nothing; asking for
+    /// fewer steps than the checkpoint holds is a usage error.
+    func testResumingACompleteRun() throws {
+        let run = root + "/run"
+        let first = try GantryProcess.mpirun(ranks: 2, ["train", "--model", "mlp", "--data", "ring8", "--steps", "6",
+                                                        "--log-every", "2", "--out", run])
+        XCTAssertEqual(first.status, 0, first.output)
+        let files = try FileManager.default.subpathsOfDirectory(atPath: run).sorted()
+        let config = try Data(contentsOf: URL(fileURLWithPath: run + "/config.json"))
+        let again = try GantryProcess.mpirun(ranks: 2, ["train", "--out", run, "--resume", "auto"], limit: 60)
+        XCTAssertEqual(again.status, 0, again.output)
+        XCTAssertTrue(again.stdout.contains("complete at step 6"), again.output)
+        let fewer = try GantryProcess.mpirun(ranks: 2, ["train", "--out", run, "--resume", "auto", "--steps", "3"], limit: 60)
+        XCTAssertEqual(fewer.status, 64, fewer.output)
+        XCTAssertEqual(fewer.errorLines.count, 1, fewer.output)
+        XCTAssertEqual(try FileManager.default.subpathsOfDirectory(atPath: run).sorted(), files)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: run + "/config.json")), config)
+    }
+
     func testBatchOfOneOnABatchNormModel() throws {
         try assertRefused(["--model", "dcgan28", "--batch", "1", "--out", root + "/run"], mentions: ["--batch", "BatchNorm"])
     }

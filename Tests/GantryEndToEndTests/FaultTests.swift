@@ -46,6 +46,23 @@ final class FaultTests: XCTestCase {
         XCTAssertEqual(checkpointSteps(run).last, stopped + 2)
     }
 
+    /// Launchers and `timeout` may deliver SIGTERM twice; within 2 s the second one is the
+    /// same request, not a demand to die before the checkpoint.
+    func testRepeatedSIGTERMStillCheckpoints() throws {
+        let run = root + "/run"
+        let job = try GantryProcess.launch(ranks: 2, ["train", "--model", "dcgan28", "--batch", "8", "--steps", "5000",
+                                                      "--log-every", "1", "--checkpoint-every", "5000", "--out", run])
+        XCTAssertTrue(waitUntil(120) { ((try? metrics(in: run).count) ?? 0) >= 3 }, "training did not start")
+        let rank = try XCTUnwrap(GantryProcess.rankProcesses(containing: run).last)
+        kill(rank, SIGTERM)
+        usleep(100_000)
+        kill(rank, SIGTERM)
+        let outcome = job.wait()
+        XCTAssertEqual(outcome.status, 0, outcome.output)
+        XCTAssertTrue(outcome.stdout.contains("stopped on SIGTERM/SIGINT at step"), outcome.output)
+        XCTAssertEqual(checkpointSteps(run).count, 1, "no final checkpoint")
+    }
+
     func testKilledRankEndsTheJobAndTheLastCheckpointLoads() throws {
         let run = root + "/run"
         let job = try GantryProcess.launch(ranks: 2, ["train", "--model", "dcgan28", "--batch", "8", "--steps", "5000",

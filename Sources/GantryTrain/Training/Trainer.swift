@@ -73,6 +73,9 @@ public final class Trainer {
         logitGradient = FloatBuffer(count: n)
 
         if let checkpoint {
+            guard !checkpoint.header.step.multipliedReportingOverflow(by: plan.options.dSteps).overflow else {
+                throw GantryError("the checkpoint's step \(checkpoint.header.step) times --d-steps \(plan.options.dSteps) is more batches than can be counted")
+            }
             checkpoint.generator.restore(into: generator, optimizer: generatorOptimizer)
             checkpoint.discriminator.restore(into: discriminator, optimizer: discriminatorOptimizer)
             step = checkpoint.header.step

@@ -11,6 +11,9 @@ import Foundation
 /// - the checks of its value alone, in `validate()`, which argument-parser runs after
 ///   parsing (exit 64). Checks against the world size and the dataset are TrainingPlan's.
 ///
+/// Numbers are parsed `.unconditional`ly, so that `--steps -5` reaches `validate()` and is
+/// refused as a negative number rather than read as a missing value and a flag.
+///
 /// An instance always comes from parsing (`TrainingOptions.parse(...)`, or `defaults`):
 /// argument-parser's property wrappers hold no value before that.
 public struct TrainingOptions: ParsableArguments {
@@ -24,64 +27,64 @@ public struct TrainingOptions: ParsableArguments {
     @Option(help: "Dataset: ring8, grid25, glyphs (built in), idx:FILE_OR_DIR (MNIST-format images, raw or .gz), or color32:SPEC (3x32x32 colour version of glyphs or idx:…, for dcgan32).")
     public var data = "glyphs"
 
-    @Option(help: "Training iterations (one iteration = --d-steps D steps and one G step); \(defaultSteps) when neither --steps nor --epochs is given.")
+    @Option(parsing: .unconditional, help: "Training iterations (one iteration = --d-steps D steps and one G step); \(defaultSteps) when neither --steps nor --epochs is given.")
     public var steps: Int?
 
-    @Option(help: "Train for this many passes over the dataset instead of --steps.")
+    @Option(parsing: .unconditional, help: "Train for this many passes over the dataset instead of --steps.")
     public var epochs: Int?
 
-    @Option(help: "Samples per rank in each batch; \(defaultBatch) when neither --batch nor --global-batch is given.")
+    @Option(parsing: .unconditional, help: "Samples per rank in each batch; \(defaultBatch) when neither --batch nor --global-batch is given.")
     public var batch: Int?
 
-    @Option(help: "Samples per global batch, divided evenly across the ranks.")
+    @Option(parsing: .unconditional, help: "Samples per global batch, divided evenly across the ranks.")
     public var globalBatch: Int?
 
-    @Option(help: "Generator learning rate (Adam).")
+    @Option(parsing: .unconditional, help: "Generator learning rate (Adam).")
     public var lrG: Float = 2e-4
 
-    @Option(help: "Discriminator learning rate (Adam).")
+    @Option(parsing: .unconditional, help: "Discriminator learning rate (Adam).")
     public var lrD: Float = 2e-4
 
-    @Option(help: "Adam β1.")
+    @Option(parsing: .unconditional, help: "Adam β1.")
     public var beta1: Float = 0.5
 
-    @Option(help: "Adam β2.")
+    @Option(parsing: .unconditional, help: "Adam β2.")
     public var beta2: Float = 0.999
 
-    @Option(help: "Discriminator steps per generator step (K).")
+    @Option(parsing: .unconditional, help: "Discriminator steps per generator step (K).")
     public var dSteps = 1
 
     @Option(help: "Generator loss: non-saturating (-log D(G(z))) or minimax (log(1 - D(G(z)))).")
     public var gLoss = GeneratorLoss.nonSaturating
 
-    @Option(help: "Seed for initialisation, data order and noise.")
+    @Option(parsing: .unconditional, help: "Seed for initialisation, data order and noise.")
     public var seed: UInt64 = 1
 
     @Option(help: "Run directory for config, metrics, samples and checkpoints; a new run refuses one that holds a run. Without it: runs/MODEL-DATA-TIME.")
     public var out: String?
 
-    @Option(help: "Steps between metrics lines.")
+    @Option(parsing: .unconditional, help: "Steps between metrics lines.")
     public var logEvery = 50
 
-    @Option(help: "Steps between sample grids.")
+    @Option(parsing: .unconditional, help: "Steps between sample grids.")
     public var sampleEvery = 500
 
-    @Option(help: "Steps between checkpoints (one is always written at the end).")
+    @Option(parsing: .unconditional, help: "Steps between checkpoints (one is always written at the end).")
     public var checkpointEvery = 1000
 
-    @Option(help: "Checkpoints to keep, the newest ones; 0 keeps all.")
+    @Option(parsing: .unconditional, help: "Checkpoints to keep, the newest ones; 0 keeps all.")
     public var keep = 0
 
-    @Option(help: "Also keep every checkpoint whose step is a multiple of this.")
+    @Option(parsing: .unconditional, help: "Also keep every checkpoint whose step is a multiple of this.")
     public var keepEvery: Int?
 
-    @Option(help: "Steps between replica checks (parameter checksums compared across ranks).")
+    @Option(parsing: .unconditional, help: "Steps between replica checks (parameter checksums compared across ranks).")
     public var checkEvery = 100
 
     @Option(help: "Non-finite losses or gradients: stop (the last good checkpoint stays the newest) or skip-step (skip that update and count it).")
     public var onNan = NonFinitePolicy.stop
 
-    @Option(help: "BLAS threads per rank.")
+    @Option(parsing: .unconditional, help: "BLAS threads per rank.")
     public var threads = 1
 
     @Flag(inversion: .prefixedNo,
@@ -91,7 +94,7 @@ public struct TrainingOptions: ParsableArguments {
     @Option(help: "Gradient allreduce: fused (one per network after backward) or bucketed (buckets started during backward).")
     public var allreduce = AllreduceMode.fused
 
-    @Option(help: "Bucket size of --allreduce bucketed, in MB (10^6 bytes).")
+    @Option(parsing: .unconditional, help: "Bucket size of --allreduce bucketed, in MB (10^6 bytes).")
     public var bucketMb = 1.0
 
     /// Kept only to refuse `--overlap thread` with a reason, and to read checkpoints that
@@ -136,8 +139,8 @@ public struct TrainingOptions: ParsableArguments {
         if let overlap, overlap != "poll" {
             throw ValidationError("--overlap \(overlap) was removed: --allreduce bucketed always overlaps backward by polling, which measured as fast (docs/scaling.md); drop the flag")
         }
-        guard bucketMb > 0 && bucketMb.isFinite else {
-            throw ValidationError("--bucket-mb must be a positive size in MB, got \(bucketMb)")
+        guard bucketMb > 0 && bucketMb <= 1e6 else {
+            throw ValidationError("--bucket-mb must be a positive size in MB, at most 1000000, got \(bucketMb)")
         }
     }
 

@@ -51,9 +51,15 @@ public struct TrainingPlan {
         batchesPerEpoch = dataset.count / globalBatch
 
         if let epochs = options.epochs {
-            totalSteps = max(1, epochs * batchesPerEpoch / options.dSteps)
+            let (batches, overflow) = epochs.multipliedReportingOverflow(by: batchesPerEpoch)
+            guard !overflow else { throw GantryError.usage("--epochs \(epochs) is more passes over \(dataset.name) than can be counted") }
+            totalSteps = max(1, batches / options.dSteps)
         } else {
             totalSteps = options.steps ?? TrainingOptions.defaultSteps
+        }
+        // The trainer counts real batches as step × d-steps: that must fit too.
+        guard !totalSteps.multipliedReportingOverflow(by: options.dSteps).overflow else {
+            throw GantryError.usage("\(totalSteps) steps of --d-steps \(options.dSteps) are more batches than can be counted")
         }
     }
 
@@ -61,7 +67,9 @@ public struct TrainingPlan {
     public static func batchSizes(options: TrainingOptions, worldSize: Int) throws -> (local: Int, global: Int) {
         guard let global = options.globalBatch else {
             let local = options.batch ?? TrainingOptions.defaultBatch
-            return (local, local * worldSize)
+            let (global, overflow) = local.multipliedReportingOverflow(by: worldSize)
+            guard !overflow else { throw GantryError.usage("--batch \(local) on \(worldSize) ranks is a global batch too large to count") }
+            return (local, global)
         }
         guard global % worldSize == 0 else {
             throw GantryError.usage("--global-batch \(global) does not divide evenly across \(worldSize) ranks")
