@@ -13,12 +13,17 @@ final class TensorBoardTests: XCTestCase {
     override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: root) }
 
     /// Prints, as JSON, what TensorBoard loads from the run directory argv[1]: every scalar,
-    /// image and text tensor with its step, in TensorBoard's order.
+    /// image and text tensor with its step, in TensorBoard's order; and the steps of each tag
+    /// as the server's dashboards load them (plugin_event_accumulator, whose restart logic
+    /// differs in its details).
     static let reader = """
         import base64, json, sys
         from tensorboard.backend.event_processing import event_accumulator as ea
+        from tensorboard.backend.event_processing import plugin_event_accumulator as pea
         run = ea.EventAccumulator(sys.argv[1], size_guidance={kind: 0 for kind in ea.DEFAULT_SIZE_GUIDANCE})
         run.Reload()
+        server = pea.EventAccumulator(sys.argv[1], size_guidance={pea.TENSORS: 0})
+        server.Reload()
         tags = run.Tags()
         print(json.dumps({
             "scalars": {t: [[e.step, e.value] for e in run.Scalars(t)] for t in tags[ea.SCALARS]},
@@ -27,6 +32,7 @@ final class TensorBoardTests: XCTestCase {
             "texts": {t: [[e.step, base64.b64encode(e.tensor_proto.string_val[0]).decode()] for e in run.Tensors(t)]
                       for t in tags[ea.TENSORS]},
             "plugins": {t: run.SummaryMetadata(t).plugin_data.plugin_name for t in tags[ea.TENSORS]},
+            "server_steps": {t: [e.step for e in server.Tensors(t)] for t in server.Tags()[pea.TENSORS]},
         }))
         """
 
@@ -95,5 +101,12 @@ final class TensorBoardTests: XCTestCase {
         let original = try XCTUnwrap(JSONSerialization.jsonObject(with: configs[0]) as? [String: Any])
         XCTAssertEqual((original["resumes"] as? [Any])?.count, 0)
         XCTAssertEqual((original["options"] as? [String: Any])?["steps"] as? Int, 40)
+
+        // The server's dashboards see the same steps.
+        let serverSteps = try XCTUnwrap(loaded["server_steps"] as? [String: [Int]])
+        XCTAssertEqual(Set(serverSteps.keys), Set(tags + ["samples", "config"]))
+        for tag in tags { XCTAssertEqual(serverSteps[tag], steps, "the server's steps of \(tag)") }
+        XCTAssertEqual(serverSteps["samples"], [20, 40, 60])
+        XCTAssertEqual(serverSteps["config"], [1, 21])
     }
 }
