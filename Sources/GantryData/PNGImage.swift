@@ -31,10 +31,7 @@ public struct PNGImage: Equatable {
     /// the file during training never sees half an image.
     public func write(to path: String) throws {
         let temporary = Self.temporaryPath(for: path)
-        var image = Self.makeControl()
-        image.width = UInt32(width)
-        image.height = UInt32(height)
-        image.format = channels == 3 ? UInt32(PNG_FORMAT_RGB) : UInt32(PNG_FORMAT_GRAY)
+        var image = writeControl()
         let ok = pixels.withUnsafeBytes { bytes in
             png_image_write_to_file(&image, temporary, 0, bytes.baseAddress, Int32(width * channels), nil)
         }
@@ -49,6 +46,40 @@ public struct PNGImage: Equatable {
             unlink(temporary)
             throw PNGError(path: path, message: "cannot rename the temporary file into place: \(reason)")
         }
+    }
+
+    /// The PNG file's bytes, encoded in memory (for a file that embeds the picture, such as
+    /// a TensorBoard event file).
+    public func encoded() throws -> [UInt8] {
+        // Room for the pixels stored uncompressed plus headers, which deflate never exceeds
+        // by much; libpng reports the size it needs when that is not enough.
+        let rawSize = height * (width * channels + 1)
+        var capacity = rawSize + rawSize / 8 + 1024
+        for _ in 0..<2 {
+            var image = writeControl()
+            var bytes = [UInt8](repeating: 0, count: capacity)
+            var size = png_alloc_size_t(capacity)
+            let ok = pixels.withUnsafeBytes { source in
+                bytes.withUnsafeMutableBytes { memory in
+                    png_image_write_to_memory(&image, memory.baseAddress, &size, 0, source.baseAddress, Int32(width * channels), nil)
+                }
+            }
+            if ok != 0 { return Array(bytes.prefix(Int(size))) }
+            let message = Self.message(of: &image)
+            png_image_free(&image)
+            guard Int(size) > capacity else { throw PNGError(path: "(in memory)", message: message) }
+            capacity = Int(size)
+        }
+        throw PNGError(path: "(in memory)", message: "the encoded image outgrew the size libpng asked for")
+    }
+
+    /// The control structure for writing this image: its size and pixel format.
+    private func writeControl() -> png_image {
+        var image = Self.makeControl()
+        image.width = UInt32(width)
+        image.height = UInt32(height)
+        image.format = channels == 3 ? UInt32(PNG_FORMAT_RGB) : UInt32(PNG_FORMAT_GRAY)
+        return image
     }
 
     /// Reads a PNG as gray (if it has no colour) or RGB; alpha is composited onto black.

@@ -1,3 +1,4 @@
+import Foundation
 import GantryData
 import Glibc
 import XCTest
@@ -28,6 +29,21 @@ final class PNGTests: XCTestCase {
         try gray.write(to: directory + "/rgb.png")
         XCTAssertEqual(try PNGImage.read(from: directory + "/rgb.png"), gray)
         XCTAssertEqual(entries(), ["gray.png", "rgb.png"], "a temporary file was left behind")
+    }
+
+    /// The in-memory encoding is the very file `write(to:)` makes, also for incompressible pixels.
+    func testEncodedInMemoryIsTheFile() throws {
+        var state: UInt32 = 12345
+        let noise = (0..<(64 * 48 * 3)).map { _ -> UInt8 in
+            state = state &* 1_664_525 &+ 1_013_904_223
+            return UInt8(state >> 24)
+        }
+        for image in [PNGImage(width: 5, height: 3, channels: 1, pixels: (0..<15).map { UInt8($0 * 17) }),
+                      PNGImage(width: 64, height: 48, channels: 3, pixels: noise)] {
+            try image.write(to: directory + "/rgb.png")
+            let file = try XCTUnwrap(FileManager.default.contents(atPath: directory + "/rgb.png"))
+            XCTAssertEqual(try image.encoded(), [UInt8](file))
+        }
     }
 
     func testErrors() {

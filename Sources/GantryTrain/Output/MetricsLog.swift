@@ -24,12 +24,5 @@ final class MetricsLog {
 
     deinit { close(fd) }
 
-    func append(_ line: [UInt8]) throws {
-        let end = lseek(fd, 0, SEEK_END)
-        guard writeAll(fd, line) else {
-            let error = systemError("cannot append to \(path)")
-            ftruncate(fd, end)  // no half line
-            throw error
-        }
-    }
+    func append(_ line: [UInt8]) throws { try appendWhole(fd, line, path: path) }
 }

@@ -9,11 +9,13 @@ import GantryData
 ///     metrics.jsonl                    one MetricsRecord per log step
 ///     samples/step-NNNNNN.png          a grid from a fixed noise batch (2-D: a scatter plot)
 ///     checkpoints/step-NNNNNN.gckpt    written atomically
+///     events.out.tfevents.*            the metrics, samples and config for TensorBoard, one file per start
 ///
 /// and the console: one progress line per log step.
 public final class RunOutput {
     public let directory: String
     private let metrics: MetricsLog
+    private let events: EventFile
     private let startTime = Clock.now()
     private var startStep = 0
     /// The generator of the sample grids, built at the grid's batch on first use, and its
@@ -58,8 +60,14 @@ public final class RunOutput {
                                host: ProcessInfo.processInfo.hostName, started: now, arguments: arguments,
                                resumedFrom: checkpointPath, resumes: [])
         }
-        try AtomicFile.write(try JSONCoding.encode(config, pretty: true) + [10], to: configPath)
+        let configText = try JSONCoding.encode(config, pretty: true) + [10]
+        try AtomicFile.write(configText, to: configPath)
         metrics = try MetricsLog(path: "\(directory)/metrics.jsonl", keepingStepsThrough: resumedStep)
+        // The first step trained now is the one after the checkpoint's; the config text is
+        // recorded at it, as the flags in effect from there on.
+        let firstStep = (resumedStep ?? 0) + 1
+        events = try EventFile(directory: directory, firstStep: firstStep)
+        try events.writeText(tag: "config", step: firstStep, configText)
     }
 
     func announce(plan: TrainingPlan, generator: Network, discriminator: Network, startStep: Int) {
@@ -74,6 +82,7 @@ public final class RunOutput {
 
     func log(_ record: MetricsRecord, totalSteps: Int) throws {
         try metrics.append(try JSONCoding.encode(record) + [10])
+        try events.writeScalars(step: record.step, record.tensorBoardScalars)
         let elapsed = Clock.now() - startTime
         let remaining = elapsed / Double(max(record.step - startStep, 1)) * Double(totalSteps - record.step)
         let stepText = String(record.step).rightAligned(String(totalSteps).count)
@@ -94,8 +103,11 @@ public final class RunOutput {
         let sampler = sampleGenerator!
         sampler.copyWeights(from: generator)
         let samples = sampler.forward(sampleNoise!.pointer, training: false)
-        try SamplePicture.make(samples, count: count, model: plan.model, mixture: plan.dataset as? Mixture2D)
-            .write(to: "\(directory)/samples/step-\(padded(step)).png")
+        let picture = SamplePicture.make(samples, count: count, model: plan.model, mixture: plan.dataset as? Mixture2D)
+        // One encoding for both: TensorBoard shows the very bytes of the PNG file.
+        let png = try picture.encoded()
+        try AtomicFile.write(png, to: "\(directory)/samples/step-\(padded(step)).png")
+        try events.writeImage(tag: "samples", step: step, picture: picture, png: png)
     }
 
     func writeCheckpoint(_ checkpoint: Checkpoint, keep: Int, keepEvery: Int?) throws {

@@ -17,6 +17,18 @@ func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
     }
 }
 
+/// Appends `bytes` to `fd` (opened with O_APPEND) as one unit: a write that fails (a full
+/// disk) is rolled back to where the file ended, so that a reader never sees a part of it.
+/// Throws naming `path`.
+func appendWhole(_ fd: Int32, _ bytes: [UInt8], path: String) throws {
+    let end = lseek(fd, 0, SEEK_END)
+    guard writeAll(fd, bytes) else {
+        let error = systemError("cannot append to \(path)")
+        ftruncate(fd, end)
+        throw error
+    }
+}
+
 /// A GantryError from the current errno: "cannot write x: No space left on device".
 func systemError(_ what: String) -> GantryError {
     GantryError("\(what): \(String(cString: strerror(errno)))")
