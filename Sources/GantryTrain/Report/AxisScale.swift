@@ -77,13 +77,15 @@ public struct AxisScale: Equatable {
         kind == .logarithmic || ticks.count < 2 ? tick : ticks[1] - ticks[0]
     }
 
-    /// The smallest of 1, 2, 5 × 10ⁿ at least `raw`.
+    /// The one of 1, 2, 5 × 10ⁿ nearest `raw` on a log scale (the thresholds are the
+    /// geometric means √2, √10, √50), so the tick count stays near the one asked for.
     static func niceStep(for raw: Double) -> Double {
         guard raw > 0, raw.isFinite else { return 1 }
         let magnitude = pow(10, log10(raw).rounded(.down))
-        for multiple in [1.0, 2, 5] where multiple * magnitude >= raw * (1 - 1e-9) {
-            return multiple * magnitude
-        }
-        return 10 * magnitude
+        let mantissa = raw / magnitude
+        if mantissa >= 50.squareRoot() { return 10 * magnitude }
+        if mantissa >= 10.squareRoot() { return 5 * magnitude }
+        if mantissa >= 2.squareRoot() { return 2 * magnitude }
+        return magnitude
     }
 }
