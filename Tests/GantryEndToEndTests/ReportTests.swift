@@ -110,6 +110,19 @@ final class ReportTests: XCTestCase {
         XCTAssertTrue(plots[0].contains(">100</text>"), "the spike of 90 (L_G 180) stays inside the axis")
     }
 
+    func testAMissingOrBrokenRunIsOneErrorLine() throws {
+        let missing = try GantryProcess.direct(["report", root + "/nothing"])
+        XCTAssertEqual(missing.status, 1, missing.output)
+        XCTAssertEqual(missing.errorLines.count, 1, missing.output)
+        XCTAssertTrue(missing.stderr.contains("\(root)/nothing is not a run directory"), missing.output)
+
+        try AtomicFile.write(Array("{".utf8), to: root + "/config.json")
+        let broken = try GantryProcess.direct(["report", root])
+        XCTAssertEqual(broken.status, 1, broken.output)
+        XCTAssertEqual(broken.errorLines, ["gantry: error: \(root)/config.json is not a Gantry config.json: not valid JSON"], broken.output)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: root + "/report.html"))
+    }
+
     /// Runs headless Chromium on its own profile (other test runs may have one open) and
     /// returns its stdout; fails the test on any message the page wrote to the console.
     private func chromium(_ arguments: [String], file: StaticString = #filePath, line: UInt = #line) throws -> String {

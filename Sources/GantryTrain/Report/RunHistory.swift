@@ -30,7 +30,7 @@ public struct RunHistory {
     /// Reads `directory`; a missing or malformed file is a GantryError naming it.
     public init(directory: String) throws {
         guard isDirectory(directory) else {
-            throw GantryError("\(directory) is not a run directory: no such directory")
+            throw GantryError("\(directory) is not a run directory: no such directory (give the --out of a gantry train run)")
         }
         self.directory = directory
         config = try Self.readConfig("\(directory)/config.json")
