@@ -93,7 +93,7 @@ public enum ReportPage {
         let bytes = try AtomicFile.read(sample.path)
         guard let size = pngSize(bytes) else { throw GantryError("\(sample.path) is not a PNG file") }
         let enlarge = size.width < displayWidth
-        let width = enlarge ? size.width * max(1, displayWidth / size.width) : displayWidth
+        let width = enlarge ? size.width * max(1, Int((Double(displayWidth) / Double(size.width)).rounded())) : displayWidth
         let pixelated = enlarge ? " class=\"pixelated\"" : ""
         return "<figure class=\"sample\"><img\(pixelated) width=\"\(width)\" alt=\"samples at step \(sample.step)\" "
             + "src=\"data:image/png;base64,\(Data(bytes).base64EncodedString())\"><figcaption>step \(sample.step)</figcaption></figure>"
@@ -114,8 +114,12 @@ public enum ReportPage {
         rows.append(("command line", commandLine(config.arguments)))
         if let resumedFrom = config.resumedFrom { rows.append(("seeded from", resumedFrom)) }
         let options = config.options.sorted { $0.key < $1.key }.map { ("--" + $0.key.replacingOccurrences(of: "_", with: "-"), $0.value.description) }
-        return "<div class=\"tables\">\n" + table(["run", ""], rows.map { [$0.0, $0.1] })
-            + table(["option", "value"], options.map { [$0.0, $0.1] }, codeColumns: [0, 1]) + "</div>\n"
+        // The options side by side in three short tables rather than one long one.
+        let perTable = max(1, (options.count + 2) / 3)
+        let optionTables = stride(from: 0, to: options.count, by: perTable).map {
+            table(["option", "value"], options[$0..<min($0 + perTable, options.count)].map { [$0.0, $0.1] }, codeColumns: [0, 1])
+        }
+        return table(["run", ""], rows.map { [$0.0, $0.1] }) + "<div class=\"tables\">\n" + optionTables.joined() + "</div>\n"
     }
 
     private static func resumptions(_ config: RunConfig) -> String {
@@ -175,11 +179,11 @@ public enum ReportPage {
     figure.sample figcaption { text-align: center; color: #555; font-size: 12px; }
     img.pixelated { image-rendering: pixelated; }
     .strip { display: flex; flex-wrap: wrap; gap: 8px; }
-    .tables { display: flex; flex-wrap: wrap; gap: 16px; align-items: flex-start; }
+    .tables { display: flex; flex-wrap: wrap; gap: 16px; align-items: flex-start; margin-top: 16px; }
     table { border-collapse: collapse; background: #fff; }
     th, td { border: 1px solid #ddd; padding: 3px 10px; text-align: left; vertical-align: top; }
     th { background: #eee; }
-    td code { white-space: pre-wrap; word-break: break-all; }
+    td code { white-space: pre-wrap; overflow-wrap: anywhere; }
 
     """
 }
