@@ -87,14 +87,24 @@ final class ExportTests: XCTestCase {
         XCTAssertEqual(outcome.status, 0, outcome.output, file: file, line: line)
     }
 
+    /// Exports `run` in both formats, D only in `formatWithD`'s file (extra flags in
+    /// `flags`), writes `count` samples to .npz, and loads the three files in Python.
+    private func exportAndLoad(_ run: String, formatWithD: String, flags: [String], count: Int,
+                               forward: String) throws -> [String: Any] {
+        let dir = try temporaryDirectory("export")
+        let files = ["safetensors", "npz"].map { dir + "/model." + $0 }
+        for (format, file) in zip(["safetensors", "npz"], files) {
+            let withD = format == formatWithD ? ["--with-discriminator"] : []
+            try gantry(["export", "--checkpoint", run, "--format", format, "--out", file] + withD + flags)
+        }
+        try gantry(["sample", "--checkpoint", run, "--out", dir + "/samples.npz", "--count", String(count)])
+        return try PythonCheck.run(Self.loadScript(forward: forward), files + [dir + "/samples.npz"])
+    }
+
     /// dcgan28: safetensors with D, .npz of G alone; 300 samples (two chunks of generation).
     func testDCGAN28ExportLoadsUnderPyTorchNamesAndReproducesSamples() throws {
-        let run = try SmallRuns.dcgan28, dir = try temporaryDirectory("export-dcgan28")
-        try gantry(["export", "--checkpoint", run, "--format", "safetensors", "--out", dir + "/gd.safetensors", "--with-discriminator"])
-        try gantry(["export", "--checkpoint", run, "--format", "npz", "--out", dir + "/g.npz", "--raw-g"])
-        try gantry(["sample", "--checkpoint", run, "--out", dir + "/samples.npz", "--count", "300"])
-        let result = try PythonCheck.run(Self.loadScript(forward: Self.dcganForward),
-                                         [dir + "/gd.safetensors", dir + "/g.npz", dir + "/samples.npz"])
+        let result = try exportAndLoad(try SmallRuns.dcgan28, formatWithD: "safetensors", flags: ["--raw-g"], count: 300,
+                                       forward: Self.dcganForward)
 
         XCTAssertEqual(result["safetensors_shapes"] as? [String: [Int]], try expectedShapes("dcgan28", withDiscriminator: true))
         XCTAssertEqual(result["npz_shapes"] as? [String: [Int]], try expectedShapes("dcgan28", withDiscriminator: false))
@@ -121,12 +131,7 @@ final class ExportTests: XCTestCase {
 
     /// mlp: safetensors of G alone, .npz with D: Linear weights as (out, in).
     func testMLPExportLoadsUnderPyTorchNamesAndReproducesSamples() throws {
-        let run = try SmallRuns.mlp, dir = try temporaryDirectory("export-mlp")
-        try gantry(["export", "--checkpoint", run, "--format", "safetensors", "--out", dir + "/g.safetensors"])
-        try gantry(["export", "--checkpoint", run, "--format", "npz", "--out", dir + "/gd.npz", "--with-discriminator"])
-        try gantry(["sample", "--checkpoint", run, "--out", dir + "/samples.npz", "--count", "50"])
-        let result = try PythonCheck.run(Self.loadScript(forward: Self.mlpForward),
-                                         [dir + "/g.safetensors", dir + "/gd.npz", dir + "/samples.npz"])
+        let result = try exportAndLoad(try SmallRuns.mlp, formatWithD: "npz", flags: [], count: 50, forward: Self.mlpForward)
 
         XCTAssertEqual(result["safetensors_shapes"] as? [String: [Int]], try expectedShapes("mlp", withDiscriminator: false))
         XCTAssertEqual(result["npz_shapes"] as? [String: [Int]], try expectedShapes("mlp", withDiscriminator: true))

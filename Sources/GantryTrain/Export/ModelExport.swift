@@ -25,8 +25,8 @@ public struct ModelExport {
     /// as if it had always used its latest value: the checkpoint keeps no history of it).
     /// Sample pictures run a separate copy of G in evaluation mode and do not count.
     public var trainingPasses: (generator: Int, discriminator: Int) {
-        let dSteps = checkpoint.header.sampler.batchCounter
-        return (dSteps, 2 * dSteps + checkpoint.header.step)
+        let dStepsTaken = checkpoint.header.sampler.batchCounter
+        return (dStepsTaken, 2 * dStepsTaken + checkpoint.header.step)
     }
 
     public var tensors: [ExportTensor] {

@@ -5,18 +5,21 @@ import GantryData
 public enum SampleOutput {
     /// `FILE.png`: a grid of images (2-D models: a scatter plot over the training data).
     case picture(String)
-    /// `DIR/`: one PNG per sample, `DIR/sample-000000.png`, … (image models only).
+    /// `DIR/`: one PNG per sample, `DIR/sample-000000.png`, … (image models only); the path
+    /// keeps its trailing slash.
     case folder(String)
     /// `FILE.npz`: float32 arrays `samples` (N, C, H, W), for 2-D models (N, 2), and `noise` (N, Z).
     case arrays(String)
 
     /// Refuses any other ending, naming it: a .jpg must not receive PNG bytes.
     public init(_ out: String) throws {
+        if out.hasSuffix("/") {
+            self = .folder(out)
+            return
+        }
         let name = baseName(of: out)
-        let dot = name.lastIndex(of: ".")
-        let ending = dot.map { name[$0...].lowercased() }
+        let ending = name.lastIndex(of: ".").map { name[$0...].lowercased() }
         switch ending {
-        case _ where out.hasSuffix("/"): self = .folder(out)
         case ".png": self = .picture(out)
         case ".npz": self = .arrays(out)
         default:
@@ -51,7 +54,7 @@ public enum SampleOutput {
                 gather(sample: j, of: output, chunkCount: chunk.count, shape: shape, into: one.pointer)
                 try ImageGrid.make(batch: one.pointer, count: 1, channels: shape.channels, height: shape.height,
                                    width: shape.width, layout: ImageGrid.Layout(padding: 0, scale: scale))
-                    .write(to: "\(directory)/sample-\(padded(index)).png")
+                    .write(to: "\(directory)sample-\(padded(index)).png")
             }
         }
     }
