@@ -69,9 +69,6 @@ public struct TrainedGenerator {
         }
     }
 
-    /// A grid of images, or for 2-D models a scatter plot over the training data.
-    public func picture(count: Int, seed: UInt64) throws -> PNGImage { try picture(count: count, noise: .stream(seed: seed)) }
-
     /// Mode coverage and high-quality share (`ModeCoverage`) of `count` samples, for 2-D models.
     public func evaluateModes(count: Int, seed: UInt64) throws -> ModeCoverage {
         guard model == .mlp else {
