@@ -35,7 +35,7 @@ let package = Package(
         // The measurements of `gantry bench`: they drive the trainer, they are not part of it.
         .target(name: "GantryBench", dependencies: ["GantryTrain", "GantryMPI", "GantryNN", "GantryData"]),
         .executableTarget(name: "gantry", dependencies: [
-            "GantryTrain", "GantryBench", "GantryMPI", "GantryNN",
+            "GantryTrain", "GantryBench", "GantryMPI", "GantryNN", "GantryData",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

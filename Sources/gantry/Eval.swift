@@ -20,7 +20,7 @@ struct Eval: ParsableCommand {
 
     func run() throws {
         let trained = try generator.load()
-        let coverage = try trained.evaluateModes(count: count, seed: generator.seed)
+        let coverage = try trained.evaluateModes(count: count, seed: generator.seed(of: trained))
         if json {
             let object: [String: Any] = [
                 "checkpoint": trained.path, "step": trained.checkpoint.header.step,

@@ -3,11 +3,13 @@ import GantryTrain
 
 /// The trained generator that `sample` and `eval` draw from, and the seed of their noise.
 struct GeneratorOptions: ParsableArguments {
-    @Option(help: "A checkpoint file, or a run directory (its newest checkpoint).")
-    var checkpoint: String
+    @OptionGroup var source: CheckpointOption
 
-    @Option(help: "Seed for the noise.")
-    var seed: UInt64 = 0
+    @Option(help: "Seed for the noise (default: the run's seed, so that the noise is that of the run's sample pictures).")
+    var seed: UInt64?
 
-    func load() throws -> TrainedGenerator { try TrainedGenerator(fileOrRunDirectory: checkpoint) }
+    func load() throws -> TrainedGenerator { try TrainedGenerator(fileOrRunDirectory: source.checkpoint) }
+
+    /// The seed given, or the one the run trained with.
+    func seed(of trained: TrainedGenerator) -> UInt64 { seed ?? trained.checkpoint.header.random.seed }
 }

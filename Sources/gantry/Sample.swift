@@ -1,25 +1,75 @@
 import ArgumentParser
+import GantryData
 import GantryTrain
 
 struct Sample: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Write a grid of generated samples (2-D models: a scatter plot) from a checkpoint.")
+        abstract: "Write generated samples from a checkpoint: a grid (2-D models: a scatter plot), a folder of PNGs, or arrays.",
+        discussion: """
+        Without --seed and --count the noise is that of the run's sample pictures: `gantry sample --checkpoint RUN \
+        --out x.png` draws again the run's samples/step-N.png of the checkpoint's step, byte for byte.
+        """)
+
+    /// Walks drawn by --interpolate without --count.
+    static let defaultWalks = 8
 
     @OptionGroup var generator: GeneratorOptions
 
-    @Option(help: "The PNG file to write.")
+    @Option(help: "FILE.png: a grid (2-D models: a scatter plot); DIR/ (with the slash): one PNG per sample; FILE.npz: float32 arrays samples (N, C, H, W; 2-D models: N, 2) and noise (N, Z).")
     var out: String
 
-    @Option(help: "How many samples.")
-    var count = 64
+    @Option(help: "How many samples, or with --interpolate how many walks (default: as many samples as the run's pictures show; \(Sample.defaultWalks) walks).")
+    var count: Int?
+
+    @Option(help: "Rows of the grid (default: a near-square grid).")
+    var rows: Int?
+
+    @Option(help: "Pixels of border around and between the grid's images.")
+    var padding = ImageGrid.border
+
+    @Option(help: "Draw each pixel of the images as a square of this many pixels.")
+    var scale = 1
+
+    @Option(help: "Latent walks of this many steps between two noise vectors (steps + 1 images, both ends included), one row per walk.")
+    var interpolate: Int?
+
+    @Option(help: "The path of a latent walk: spherical (along the great circle, keeping the norm of Gaussian noise) or linear.")
+    var walk: LatentWalk = .spherical
 
     func validate() throws {
-        guard count > 0 else { throw ValidationError("--count must be positive, got \(count)") }
+        for (flag, value, least) in [("--count", count, 1), ("--rows", rows, 1), ("--interpolate", interpolate, 1),
+                                     ("--scale", scale, 1), ("--padding", padding, 0)] {
+            if let value, value < least { throw ValidationError("\(flag) must be at least \(least), got \(value)") }
+        }
+        if interpolate != nil && rows != nil {
+            throw ValidationError("--rows does not apply to --interpolate, which draws one row per walk")
+        }
+        do {
+            _ = try SampleOutput(out)
+        } catch {
+            throw ValidationError(String(describing: error))
+        }
     }
 
     func run() throws {
         let trained = try generator.load()
-        try trained.picture(count: count, seed: generator.seed).write(to: out)
-        print("wrote \(count) samples of \(trained.model.rawValue) from \(trained.path) (step \(trained.checkpoint.header.step)) to \(out)")
+        let output = try SampleOutput(out)
+        let seed = generator.seed(of: trained)
+        let dimension = trained.model.noiseDimension
+        let what: String
+        if let steps = interpolate {
+            let walks = count ?? Self.defaultWalks
+            let endpoints = SampleNoise.stream(seed: seed).vectors(count: 2 * walks, dimension: dimension)
+            let points = walk.points(walks: walks, steps: steps, endpoints: endpoints, dimension: dimension)
+            try output.write(trained, count: walks * (steps + 1), noise: .vectors(points),
+                             layout: ImageGrid.Layout(rows: walks, padding: padding, scale: scale))
+            what = "\(walks) \(walk.rawValue) walks of \(steps) steps"
+        } else {
+            let count = self.count ?? trained.pictureCount
+            try output.write(trained, count: count, noise: .stream(seed: seed),
+                             layout: ImageGrid.Layout(rows: rows, padding: padding, scale: scale))
+            what = "\(count) samples"
+        }
+        print("wrote \(what) of \(trained.model.rawValue) from \(trained.path) (step \(trained.checkpoint.header.step), seed \(seed)) to \(out)")
     }
 }

@@ -5,8 +5,7 @@ import GantryData
 /// successive steps show the same z's evolving.
 func fixedNoise(model: ModelKind, count: Int, seed: UInt64) -> FloatBuffer {
     let noise = FloatBuffer(count: model.noiseDimension * count)
-    CounterRandom(seed: seed, stream: CounterRandom.Stream.evaluation)
-        .fillNormalBatch(a: 0, firstSample: 0, count: count, dimension: model.noiseDimension, into: noise.pointer)
+    SampleNoise.stream(seed: seed).fill(first: 0, count: count, dimension: model.noiseDimension, into: noise.pointer)
     return noise
 }
 
@@ -24,11 +23,13 @@ enum SamplePicture {
     static func count(for model: ModelKind) -> Int { model == .mlp ? 1000 : 64 }
 
     /// `samples`: `count` channel-major samples (C, count, H, W) of `model`; `mixture`: the
-    /// 2-D data it was trained on, for 2-D models.
-    static func make(_ samples: UnsafePointer<Float>, count: Int, model: ModelKind, mixture: Mixture2D?) -> PNGImage {
+    /// 2-D data it was trained on, for 2-D models. `layout` arranges a grid (not a plot).
+    static func make(_ samples: UnsafePointer<Float>, count: Int, model: ModelKind, mixture: Mixture2D?,
+                     layout: ImageGrid.Layout = ImageGrid.Layout()) -> PNGImage {
         guard let mixture else {
             let shape = model.sampleShape
-            return ImageGrid.make(batch: samples, count: count, channels: shape.channels, height: shape.height, width: shape.width)
+            return ImageGrid.make(batch: samples, count: count, channels: shape.channels, height: shape.height,
+                                  width: shape.width, layout: layout)
         }
         let fake = (0..<count).map { (samples[$0], samples[count + $0]) }
         return ScatterPlot.make(real: points(of: mixture, count: count), fake: fake, range: mixture.plotRange)

@@ -15,20 +15,58 @@ public struct TrainedGenerator {
         model = try checkpoint.modelKind()
     }
 
-    /// `count` samples from noise drawn with `seed`, channel-major (C, count, H, W).
-    public func generate(count: Int, seed: UInt64) -> [Float] {
-        let network = model.makeGenerator(batch: count)
-        checkpoint.generator.restore(into: network)
-        let noise = fixedNoise(model: model, count: count, seed: seed)
-        let output = network.forward(noise.pointer, training: false)
-        return Array(UnsafeBufferPointer(start: output, count: model.sampleShape.count * count))
+    /// How many samples the run's own sample pictures show.
+    public var pictureCount: Int { SamplePicture.count(for: model) }
+
+    /// Samples per forward pass, so that memory does not grow with the count. At least the
+    /// run's picture count: the default `gantry sample` then runs the batch the run's pictures
+    /// ran, and reproduces them bit for bit (a GEMM's rounding may depend on its size).
+    public var chunkSize: Int { max(256, pictureCount) }
+
+    /// Runs G (evaluation mode) over the first `count` vectors of `noise`, a chunk at a time:
+    /// `body` gets each chunk's sample indices and its output, channel-major (C, n, H, W),
+    /// valid during the call.
+    public func forEachChunk(count: Int, noise: SampleNoise,
+                             _ body: (Range<Int>, UnsafePointer<Float>) throws -> Void) rethrows {
+        var network: Network?
+        var input = FloatBuffer(count: 0)
+        for first in stride(from: 0, to: count, by: chunkSize) {
+            let n = min(chunkSize, count - first)
+            if network?.batchSize != n {  // the first chunk, and a shorter last one
+                network = model.makeGenerator(batch: n)
+                checkpoint.generator.restore(into: network!)
+                input = FloatBuffer(count: model.noiseDimension * n)
+            }
+            noise.fill(first: first, count: n, dimension: model.noiseDimension, into: input.pointer)
+            try body(first..<first + n, network!.forward(input.pointer, training: false))
+        }
     }
 
-    /// A grid of images, or for 2-D models a scatter plot over the training data.
-    public func picture(count: Int, seed: UInt64) throws -> PNGImage {
-        let samples = generate(count: count, seed: seed)
+    /// `count` samples from `noise`, channel-major (C, count, H, W).
+    public func generate(count: Int, noise: SampleNoise) -> [Float] {
+        let channels = model.sampleShape.channels, plane = model.sampleShape.spatial
+        var samples = [Float](repeating: 0, count: channels * count * plane)
+        samples.withUnsafeMutableBufferPointer { all in
+            forEachChunk(count: count, noise: noise) { chunk, output in
+                for c in 0..<channels {
+                    (all.baseAddress! + (c * count + chunk.lowerBound) * plane)
+                        .update(from: output + c * chunk.count * plane, count: chunk.count * plane)
+                }
+            }
+        }
+        return samples
+    }
+
+    /// `count` samples from noise drawn with `seed`, channel-major (C, count, H, W).
+    public func generate(count: Int, seed: UInt64) -> [Float] { generate(count: count, noise: .stream(seed: seed)) }
+
+    /// A grid of images arranged by `layout`, or for 2-D models a scatter plot over the training data.
+    public func picture(count: Int, noise: SampleNoise, layout: ImageGrid.Layout = ImageGrid.Layout()) throws -> PNGImage {
+        let samples = generate(count: count, noise: noise)
         let mixture = model == .mlp ? try trainingMixture() : nil
-        return samples.withUnsafeBufferPointer { SamplePicture.make($0.baseAddress!, count: count, model: model, mixture: mixture) }
+        return samples.withUnsafeBufferPointer {
+            SamplePicture.make($0.baseAddress!, count: count, model: model, mixture: mixture, layout: layout)
+        }
     }
 
     /// Mode coverage and high-quality share (`ModeCoverage`) of `count` samples, for 2-D models.
