@@ -4,6 +4,9 @@ import GantryMPI
 /// Gantry's error policy for an MPI job: one clear error line, a non-zero exit, and no rank
 /// left waiting in a collective.
 ///
+/// - First, a launcher that started more processes than MPI's world holds (srun without
+///   PMI, torchrun) is refused by every process before anything is written
+///   (`LauncherWorldSize`).
 /// - Setup runs in stages (`agree`): every rank runs a stage, which must not call any
 ///   collective operation, then the ranks agree on its outcome with one allreduce. If a rank
 ///   failed, the lowest failing rank prints its message and every rank exits with that
@@ -11,8 +14,10 @@ import GantryMPI
 /// - Errors after setup happen on one rank while the others may already wait in the next
 ///   allreduce, so that rank prints its message and aborts the whole job. An agreed
 ///   GantryError is known to every rank: rank 0 prints it and all exit 1 without an abort.
+///   A rank that makes no progress at all is noticed by its `StallWatchdog`, which aborts.
 public enum Job {
     public static func run(_ body: (Communicator) throws -> Void) -> Never {
+        let launched = LauncherWorldSize.current()  // before MPI adds its own variables
         let communicator: Communicator
         do {
             communicator = try Communicator.initialize()
@@ -20,6 +25,7 @@ public enum Job {
             report(error, rank: nil)
             exit(1)
         }
+        agree(communicator) { try launched?.check(mpiSize: communicator.size) }
         do {
             try body(communicator)
         } catch let failure as GantryError where failure.kind == .agreed {

@@ -19,7 +19,7 @@ public final class Timeline {
     public enum Phase: UInt8, CaseIterable {
         case step, data, generatorForward, discriminatorForwardBackward, discriminatorAllreduce,
              discriminatorInputGradient, generatorBackward, generatorAllreduce, optimizer,
-             agreement, metrics, samples, checkpoint
+             agreement, metrics, samples, checkpoint, replicaCheck
 
         var name: String {
             switch self {
@@ -36,12 +36,13 @@ public final class Timeline {
             case .metrics: return "metrics"
             case .samples: return "samples"
             case .checkpoint: return "checkpoint"
+            case .replicaCheck: return "replica check"
             }
         }
 
         var category: String {
             switch self {
-            case .discriminatorAllreduce, .generatorAllreduce, .agreement: return "communication"
+            case .discriminatorAllreduce, .generatorAllreduce, .agreement, .replicaCheck: return "communication"
             case .metrics, .samples, .checkpoint: return "output"
             default: return "compute"
             }

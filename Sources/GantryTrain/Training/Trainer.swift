@@ -45,6 +45,9 @@ public final class Trainer {
     /// The per-step agreement's five doubles, allocated once.
     private let agreement = UnsafeMutablePointer<Double>.allocate(capacity: 5)
     private var lastCheckpointStep: Int?
+    /// Where the training thread is, for the stall watchdog (`--stall-warn`, `--stall-timeout`).
+    public let progress = TrainingProgress()
+    private var stepSeconds = RecentMedian()
 
     /// Builds this rank's replica, fresh from the seed or restored from `checkpoint`.
     /// Performs no collective operation (see Job).
@@ -80,6 +83,7 @@ public final class Trainer {
             checkpoint.discriminator.restore(into: discriminator, optimizer: discriminatorOptimizer)
             step = checkpoint.header.step
             lastCheckpointStep = step
+            progress.setCheckpoint(step: step)
             recentMetrics = checkpoint.recentMetrics
             elapsedBefore = checkpoint.recentMetrics.last?.elapsedS ?? 0
         } else {
@@ -100,6 +104,12 @@ public final class Trainer {
             try communicator.broadcast(network.state.pointer, count: network.state.count)
         }
         StopSignal.install()
+        // Watched from here on: setup may take long legitimately, the loop's phases may not.
+        let watchdog = StallWatchdog(progress: progress, warning: StallThreshold(seconds: Double(options.stallWarn)),
+                                     timeout: StallThreshold(seconds: Double(options.stallTimeout)),
+                                     syncBatchNorm: options.syncBn, communicator: communicator)
+        watchdog.start()
+        defer { watchdog.stop() }
         output?.announce(plan: plan, generator: generator, discriminator: discriminator, startStep: step)
         var stopRequested = false
         while step < total && !stopRequested {
@@ -108,12 +118,15 @@ public final class Trainer {
             step += 1
             stopRequested = try timed(.agreement) { try agreeOnStep(local) }
             if step % options.logEvery == 0 || step == total || stopRequested { try timed(.metrics) { try logMetrics() } }
-            if step % options.checkEvery == 0 || step == total { try checkReplicasAgree() }
+            if step % options.checkEvery == 0 || step == total { try timed(.replicaCheck) { try checkReplicasAgree() } }
             if step % options.sampleEvery == 0 || step == total {
                 try timed(.samples) { try output?.writeSamples(step: step, generator: generator, plan: plan) }
             }
             if step % options.checkpointEvery == 0 || step == total || stopRequested { try timed(.checkpoint) { try writeCheckpoint() } }
-            try timeline?.record(.step, step: step, start: stepStart, end: Clock.now())
+            let stepEnd = Clock.now()
+            try timeline?.record(.step, step: step, start: stepStart, end: stepEnd)
+            stepSeconds.add(stepEnd - stepStart)
+            progress.setTypicalStep(seconds: stepSeconds.median)
         }
         try finishTimeline()
         if stopRequested {
@@ -123,9 +136,11 @@ public final class Trainer {
         }
     }
 
-    /// Runs `body`; with --timeline, as a span of the step just trained.
+    /// Runs `body` as `phase` of the step just trained (published for the watchdog); with
+    /// --timeline, as a span of it.
     private func timed<Value>(_ phase: Timeline.Phase, _ body: () throws -> Value) throws -> Value {
         let start = Clock.now()
+        progress.enter(phase, step: step, at: start)
         let value = try body()
         try timeline?.record(phase, step: step, start: start, end: Clock.now())
         return value
@@ -180,14 +195,15 @@ public final class Trainer {
             // --- D phase: L_D = BCE(D(x), 1) + BCE(D(G(z)), 0), mean over the global batch.
             let batchCounter = step * plan.options.dSteps + k
             var clock = Clock()
+            progress.enter(.data, step: step + 1, at: clock.last)
             let (epoch, mine) = sampler.localIndices(batchCounter, rank: communicator.rank, worldSize: communicator.size)
             plan.dataset.writeBatch(indices: mine, into: realBatch.pointer)
             fillNoise(batchCounter: batchCounter)
             window.epoch = epoch
-            try endPart(\.data, .data, &clock)
+            try endPart(\.data, .data, &clock, then: .generatorForward)
 
             let fake = generator.forward(noise.pointer, training: true)  // no G gradients in this phase
-            try endPart(\.generatorForward, .generatorForward, &clock)
+            try endPart(\.generatorForward, .generatorForward, &clock, then: .discriminatorForwardBackward)
             discriminator.zeroGradients()
             discriminator.forward(realBatch.pointer, training: true)
             let real = BinaryCrossEntropy.mean(logits: discriminator.output, target: 1, count: n,
@@ -199,10 +215,10 @@ public final class Trainer {
             // This backward completes D's gradients: reduce each bucket as soon as it is final.
             discriminator.backward(logitGradient.pointer, accumulateParameterGradients: true, needInputGradient: false,
                                    afterLayer: discriminatorSync.layerDone)
-            try endPart(\.discriminatorForwardBackward, .discriminatorForwardBackward, &clock)
+            try endPart(\.discriminatorForwardBackward, .discriminatorForwardBackward, &clock, then: .discriminatorAllreduce)
 
             try discriminatorSync.finish()
-            try endPart(\.discriminatorCommunication, .discriminatorAllreduce, &clock)
+            try endPart(\.discriminatorCommunication, .discriminatorAllreduce, &clock, then: .optimizer)
             try recordBuckets(of: discriminatorSync, as: .discriminatorAllreduce)
             updateIfFinite(discriminator, discriminatorOptimizer)
             try endPart(\.optimizer, .optimizer, &clock)
@@ -214,6 +230,7 @@ public final class Trainer {
 
         // --- G phase: through D to the fake batch (no D weight gradients), then through G.
         var clock = Clock()
+        progress.enter(.discriminatorInputGradient, step: step + 1, at: clock.last)
         let fake = generator.output  // the D phase's fake batch, reused
         discriminator.forward(fake, training: true)
         switch plan.options.gLoss {
@@ -226,13 +243,13 @@ public final class Trainer {
         }
         let fakeGradient = discriminator.backward(logitGradient.pointer, accumulateParameterGradients: false,
                                                   needInputGradient: true)!
-        try endPart(\.discriminatorInputGradient, .discriminatorInputGradient, &clock)
+        try endPart(\.discriminatorInputGradient, .discriminatorInputGradient, &clock, then: .generatorBackward)
         generator.zeroGradients()
         generator.backward(fakeGradient, accumulateParameterGradients: true, needInputGradient: false,
                            afterLayer: generatorSync.layerDone)
-        try endPart(\.generatorBackward, .generatorBackward, &clock)
+        try endPart(\.generatorBackward, .generatorBackward, &clock, then: .generatorAllreduce)
         try generatorSync.finish()
-        try endPart(\.generatorCommunication, .generatorAllreduce, &clock)
+        try endPart(\.generatorCommunication, .generatorAllreduce, &clock, then: .optimizer)
         try recordBuckets(of: generatorSync, as: .generatorAllreduce)
         updateIfFinite(generator, generatorOptimizer)
         try endPart(\.optimizer, .optimizer, &clock)
@@ -252,9 +269,12 @@ public final class Trainer {
     }
 
     /// Ends the current part of the iteration: its seconds count in the metrics (`timing`)
-    /// and, with --timeline, make a span of the iteration being trained.
-    private func endPart(_ part: WritableKeyPath<PhaseTiming, Double>, _ phase: Timeline.Phase, _ clock: inout Clock) throws {
+    /// and, with --timeline, make a span of the iteration being trained. The watchdog
+    /// learns that the iteration is now in phase `next`.
+    private func endPart(_ part: WritableKeyPath<PhaseTiming, Double>, _ phase: Timeline.Phase, _ clock: inout Clock,
+                         then next: Timeline.Phase? = nil) throws {
         let start = clock.last, seconds = clock.lap()
+        if let next { progress.enter(next, step: step + 1, at: clock.last) }
         timing[keyPath: part] += seconds
         try timeline?.record(phase, step: step + 1, start: start, end: start + seconds)
     }
@@ -312,6 +332,7 @@ public final class Trainer {
         guard lastCheckpointStep != step else { return }
         try output?.writeCheckpoint(makeCheckpoint(), keep: plan.options.keep, keepEvery: plan.options.keepEvery)
         lastCheckpointStep = step
+        progress.setCheckpoint(step: step)
     }
 
     func makeCheckpoint() -> Checkpoint {

@@ -105,6 +105,12 @@ public struct TrainingOptions: ParsableArguments {
     @Option(help: "Gradients on the wire: none (floats) or fp16 (IEEE halves added in float: half the bytes, about 3 significant digits).")
     public var compress = GradientCompression.none
 
+    @Option(parsing: .unconditional, help: "Seconds a rank may stay in one phase of a step before it warns that it makes no progress (never less than \(Int(StallThreshold.typicalStepMultiple)) median steps); 0: no warning.")
+    public var stallWarn = 60
+
+    @Option(parsing: .unconditional, help: "Seconds a rank may stay in one phase of a step before the whole job is aborted (never less than \(Int(StallThreshold.typicalStepMultiple)) median steps); 0: never.")
+    public var stallTimeout = 600
+
     public init() {}
 
     /// Every setting at its default.
@@ -138,6 +144,12 @@ public struct TrainingOptions: ParsableArguments {
         }
         if let overlap, overlap != "poll" {
             throw ValidationError("--overlap \(overlap) was removed: --allreduce bucketed always overlaps backward by polling, which measured as fast (docs/scaling.md); drop the flag")
+        }
+        for (flag, value) in [("--stall-warn", stallWarn), ("--stall-timeout", stallTimeout)] where value < 0 {
+            throw ValidationError("\(flag) must be 0 (off) or more seconds, got \(value)")
+        }
+        if stallTimeout > 0 && stallWarn > stallTimeout {
+            throw ValidationError("--stall-warn \(stallWarn) is longer than --stall-timeout \(stallTimeout): the job would be aborted before the warning; lower --stall-warn")
         }
         guard bucketMb > 0 && bucketMb <= 1e6 else {
             throw ValidationError("--bucket-mb must be a positive size in MB, at most 1000000, got \(bucketMb)")
