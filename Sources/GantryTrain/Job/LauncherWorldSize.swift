@@ -6,7 +6,7 @@ import Glibc
 /// believing it is alone: each would train the whole run by itself and write to the same
 /// --out. Comparing the launcher's count with MPI's size catches that before anything is
 /// written.
-public struct LauncherWorldSize: Equatable {
+public struct LauncherWorldSize {
     /// The variable that gave the count, and its value.
     public let variable: String
     public let value: Int
