@@ -11,16 +11,6 @@ final class FaultTests: XCTestCase {
     override func setUpWithError() throws { root = try temporaryDirectory("fault") }
     override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: root) }
 
-    /// Waits until `condition` holds, checking every 0.2 s for at most `seconds`.
-    func waitUntil(_ seconds: Double, _ condition: () -> Bool) -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if condition() { return true }
-            usleep(200_000)
-        }
-        return condition()
-    }
-
     func checkpointSteps(_ run: String) -> [Int] { CheckpointDirectory(runDirectory: run).checkpoints.map(\.step) }
 
     func testSIGTERMToOneRankCheckpointsAtTheNextStepAndResumes() throws {

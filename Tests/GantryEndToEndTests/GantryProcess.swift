@@ -129,6 +129,16 @@ func temporaryDirectory(_ label: String) throws -> String {
     return path
 }
 
+/// Waits until `condition` holds, checking every 0.2 s for at most `seconds`.
+func waitUntil(_ seconds: Double, _ condition: () -> Bool) -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+        if condition() { return true }
+        usleep(200_000)
+    }
+    return condition()
+}
+
 /// The metrics.jsonl records of a run directory.
 func metrics(in run: String) throws -> [[String: Any]] {
     let text = try String(contentsOfFile: run + "/metrics.jsonl", encoding: .utf8)

@@ -6,24 +6,11 @@ import Glibc
 /// A rank that makes no progress is noticed and, after --stall-timeout, ends the job; runs
 /// that progress hear nothing from the watchdog.
 final class WatchdogTests: XCTestCase {
-    var root = ""
-
-    override func setUpWithError() throws { root = try temporaryDirectory("watchdog") }
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: root) }
-
-    func waitUntil(_ seconds: Double, _ condition: () -> Bool) -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if condition() { return true }
-            usleep(200_000)
-        }
-        return condition()
-    }
-
     static let watchdogWords = ["no progress", "--stall-timeout"]
 
     func testFrozenRankEndsTheJobNamingThePhaseAndTheStep() throws {
-        let run = root + "/run"
+        let run = try temporaryDirectory("watchdog-frozen") + "/run"
+        defer { try? FileManager.default.removeItem(atPath: (run as NSString).deletingLastPathComponent) }
         let job = try GantryProcess.launch(ranks: 2, ["train", "--model", "dcgan28", "--batch", "8", "--steps", "100000",
                                                       "--log-every", "10", "--checkpoint-every", "2",
                                                       "--stall-warn", "2", "--stall-timeout", "10", "--out", run], limit: 120)
@@ -60,6 +47,8 @@ final class WatchdogTests: XCTestCase {
     }
 
     func testRunsThatProgressPrintNoWatchdogLine() throws {
+        let root = try temporaryDirectory("watchdog-quiet")
+        defer { try? FileManager.default.removeItem(atPath: root) }
         // The thresholds are long against these steps, so only a phase that was never
         // published as ended (or a watchdog that misreads them) could warn.
         let quiet = try GantryProcess.mpirun(ranks: 2, ["train", "--model", "dcgan28", "--batch", "8", "--steps", "40",

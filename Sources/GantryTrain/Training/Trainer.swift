@@ -128,6 +128,7 @@ public final class Trainer {
             stepSeconds.add(stepEnd - stepStart)
             progress.setTypicalStep(seconds: stepSeconds.median)
         }
+        watchdog.stop()  // what follows is not a phase of a step
         try finishTimeline()
         if stopRequested {
             output?.stopped(step: step)
