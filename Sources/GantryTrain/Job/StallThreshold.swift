@@ -1,20 +1,20 @@
 /// When a phase that has not ended counts as a stall: after the seconds a flag gives
 /// (--stall-warn, --stall-timeout), but never before `typicalStepMultiple` typical steps,
 /// so that a model whose steps are merely slow is never taken for a stuck one.
-public struct StallThreshold: Equatable {
+struct StallThreshold: Equatable {
     /// The seconds the flag gives; 0: off.
-    public var seconds: Double
+var seconds: Double
 
     /// How many typical steps a phase may always take.
-    public static let typicalStepMultiple = 5.0
+static let typicalStepMultiple = 5.0
 
-    public init(seconds: Double) { self.seconds = seconds }
+init(seconds: Double) { self.seconds = seconds }
 
-    public var isOff: Bool { seconds <= 0 }
+var isOff: Bool { seconds <= 0 }
 
     /// The seconds without progress after which this threshold is crossed, given the
     /// median step time; nil when it is off.
-    public func seconds(typicalStep: Double) -> Double? {
+func seconds(typicalStep: Double) -> Double? {
         isOff ? nil : max(seconds, Self.typicalStepMultiple * typicalStep)
     }
 }

@@ -13,7 +13,7 @@ import GantryMPI
 ///
 /// It is `@unchecked Sendable` because of the communicator, which it uses only to abort:
 /// MPI_Abort ends every rank of the job from any thread.
-public final class StallWatchdog: @unchecked Sendable {
+final class StallWatchdog: @unchecked Sendable {
     let progress: TrainingProgress
     let warning: StallThreshold
     let timeout: StallThreshold
@@ -23,7 +23,7 @@ public final class StallWatchdog: @unchecked Sendable {
     private let communicator: Communicator
     private let stopped = Atomic<Bool>(false)
 
-    public init(progress: TrainingProgress, warning: StallThreshold, timeout: StallThreshold,
+    init(progress: TrainingProgress, warning: StallThreshold, timeout: StallThreshold,
                 syncBatchNorm: Bool, communicator: Communicator) {
         self.progress = progress
         self.warning = warning
@@ -34,7 +34,7 @@ public final class StallWatchdog: @unchecked Sendable {
     }
 
     /// Starts watching, unless both thresholds are off.
-    public func start() {
+    func start() {
         guard !(warning.isOff && timeout.isOff) else { return }
         let thread = Thread { [self] in watch() }
         thread.name = "gantry-watchdog"
@@ -43,7 +43,7 @@ public final class StallWatchdog: @unchecked Sendable {
 
     /// Stops watching (the thread ends within a second): the training thread's work outside
     /// the loop is not watched.
-    public func stop() { stopped.store(true, ordering: .relaxed) }
+    func stop() { stopped.store(true, ordering: .relaxed) }
 
     private func watch() {
         var warnedAbout: Double?  // when the phase warned about began

@@ -7,7 +7,7 @@ import Synchronization
 /// The training thread only stores into atomics, so publishing costs a few stores per phase:
 /// no lock, no allocation, nothing measurable per step. The watchdog reads them from its
 /// own thread.
-public final class TrainingProgress: Sendable {
+final class TrainingProgress: Sendable {
     /// step << 8 | phase: one store, so the two are always read together.
     private let position = Atomic<UInt64>(0)
     /// When the current phase began (Clock seconds, as bits; 0 before the first phase).
@@ -17,7 +17,7 @@ public final class TrainingProgress: Sendable {
     /// The step of the newest checkpoint this run knows of; -1 for none.
     private let checkpointStep = Atomic<Int>(-1)
 
-    public init() {}
+    init() {}
 
     /// The training thread begins `phase` of `step` at clock reading `time`.
     func enter(_ phase: Timeline.Phase, step: Int, at time: Double = Clock.now()) {

@@ -46,7 +46,7 @@ public final class Trainer {
     private let agreement = UnsafeMutablePointer<Double>.allocate(capacity: 5)
     private var lastCheckpointStep: Int?
     /// Where the training thread is, for the stall watchdog (`--stall-warn`, `--stall-timeout`).
-    public let progress = TrainingProgress()
+    let progress = TrainingProgress()
     private var stepSeconds = RecentMedian()
 
     /// Builds this rank's replica, fresh from the seed or restored from `checkpoint`.
@@ -109,7 +109,7 @@ public final class Trainer {
                                      timeout: StallThreshold(seconds: Double(options.stallTimeout)),
                                      syncBatchNorm: options.syncBn, communicator: communicator)
         watchdog.start()
-        defer { watchdog.stop() }
+        defer { watchdog.stop() }  // also when a step throws
         output?.announce(plan: plan, generator: generator, discriminator: discriminator, startStep: step)
         var stopRequested = false
         while step < total && !stopRequested {
