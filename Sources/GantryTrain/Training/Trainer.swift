@@ -45,6 +45,10 @@ public final class Trainer {
     /// The per-step agreement's five doubles, allocated once.
     private let agreement = UnsafeMutablePointer<Double>.allocate(capacity: 5)
     private var lastCheckpointStep: Int?
+    /// Rank 0: warns once when mpirun would SIGKILL a stopping rank before it has saved.
+    private lazy var killTimeoutCheck = KillTimeoutCheck(
+        checkpointBytes: 4 * (3 * (generator.parameters.count + discriminator.parameters.count)
+                              + generator.state.count + discriminator.state.count))
 
     /// Builds this rank's replica, fresh from the seed or restored from `checkpoint`.
     /// Performs no collective operation (see Job).
@@ -114,10 +118,11 @@ public final class Trainer {
             }
             if step % options.checkpointEvery == 0 || step == total || stopRequested { try timed(.checkpoint) { try writeCheckpoint() } }
             try timeline?.record(.step, step: step, start: stepStart, end: Clock.now())
+            if output != nil { killTimeoutCheck.record(stepSeconds: Clock.now() - stepStart) }
         }
         try finishTimeline()
         if stopRequested {
-            output?.stopped(step: step)
+            output?.stopped(step: step, worldSize: communicator.size)
         } else {
             output?.finish(plan: plan)
         }
