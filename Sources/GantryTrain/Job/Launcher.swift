@@ -44,8 +44,11 @@ public struct Launcher {
             + "(docs/reliability.md)"
     }
 
+    /// This binary as it was started (made absolute), else as the kernel knows it.
     static var executablePath: String {
-        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? absolutePath(CommandLine.arguments[0])
+        let started = CommandLine.arguments[0]
+        if started.contains("/") { return absolutePath(started) }
+        return (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? started
     }
 }
 
