@@ -64,6 +64,24 @@ final class LauncherTests: XCTestCase {
         }
     }
 
+    /// cluster.sh over two "nodes" (one mpirun daemon each): SIGTERM to the script reaches
+    /// every rank through mpirun as SIGUSR1, and the run ends with a checkpoint and exit 0.
+    func testSIGTERMToClusterShSavesOnEveryNode() throws {
+        let run = root + "/run", hostfile = root + "/hosts"
+        try "127.0.0.2 slots=1\n127.0.0.3 slots=1\n".write(toFile: hostfile, atomically: true, encoding: .utf8)
+        let script = Self.repository + "/launch/cluster.sh"
+        let job = try GantryProcess.launch(command: [script, "--hostfile", hostfile, "--agent", Self.repository + "/cluster/loopback-agent.sh",
+                                                     "--iface", "lo", "--btl", "tcp,self", "--bind-to", "none", "--"]
+                                               + Self.dcgan + ["--steps", "5000", "--out", run],
+                                           limit: 180, environment: Self.environment)
+        XCTAssertTrue(waitForSteps(3, in: run), "training did not start")
+        kill(try XCTUnwrap(childProcess(of: job.process.processIdentifier)), SIGTERM)
+        let outcome = job.wait()
+        XCTAssertEqual(outcome.status, 0, outcome.output)
+        XCTAssertEqual(CheckpointDirectory(runDirectory: run).checkpoints.count, 1, "no final checkpoint\n\(outcome.output)")
+        XCTAssertTrue(outcome.stdout.contains("continue with: \(script) --hostfile \(hostfile) --iface lo --agent "), outcome.output)
+    }
+
     /// OpenMPI 4.1's mpirun, on SIGTERM, waits odls_base_sigkill_timeout seconds, passes
     /// SIGTERM to the ranks, waits as long again and SIGKILLs them: with a timeout longer
     /// than a step plus a checkpoint the ranks save, and mpirun still exits 1

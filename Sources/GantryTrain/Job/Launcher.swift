@@ -2,18 +2,21 @@ import Foundation
 
 /// What started this job, as far as a rank can tell from its environment: a Gantry launch
 /// script (launch/local.sh, launch/cluster.sh name themselves in GANTRY_LAUNCHER), plain
-/// mpirun (OMPI_COMM_WORLD_SIZE), or nothing. Rank 0 uses it to print the command that
-/// continues a stopped run, and to warn when mpirun would kill the ranks before they save.
+/// mpirun (which gives its ranks OMPI_MCA_orte_hnp_uri, its own address), srun, or nothing.
+/// Rank 0 uses it to print the command that continues a stopped run, and to warn when mpirun
+/// would kill the ranks before they save.
 public struct Launcher {
     /// GANTRY_LAUNCHER: the launch script and its options, up to the gantry flags.
     let script: String?
     let underMPIRun: Bool
+    let underSrun: Bool
     /// OMPI_MCA_odls_base_sigkill_timeout, as mpirun passes its `--mca` parameters on.
     let killTimeoutSetting: String?
 
     public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
         script = environment["GANTRY_LAUNCHER"].flatMap { $0.isEmpty ? nil : $0 }
-        underMPIRun = environment["OMPI_COMM_WORLD_SIZE"] != nil
+        underMPIRun = environment["OMPI_MCA_orte_hnp_uri"] != nil
+        underSrun = !underMPIRun && environment["SLURM_STEP_ID"] != nil
         killTimeoutSetting = environment["OMPI_MCA_odls_base_sigkill_timeout"]
     }
 
@@ -23,6 +26,7 @@ public struct Launcher {
         let out = "--out \(shellWord(absolutePath(runDirectory))) --resume auto"
         if let script { return "\(script) \(out)" }
         let binary = shellWord(Self.executablePath)
+        if underSrun { return "srun -n \(worldSize) \(binary) train \(out)" }
         if underMPIRun || worldSize > 1 { return "mpirun -np \(worldSize) \(binary) train \(out)" }
         return "\(binary) train \(out)"
     }
