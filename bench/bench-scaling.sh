@@ -101,7 +101,7 @@ run_one() {
     cut -d' ' -f1-3 /proc/loadavg >"$out/raw/$name-r$repeat.load"   # how busy the machine was
     if [ "$placement" = tcp ]; then
         GANTRY_BIN=$binary GANTRY_COMMAND="bench step" timeout -k 5 "$limit" \
-            "$root/launch/cluster.sh" -H "$hostfile" --agent "$root/cluster/loopback-agent.sh" \
+            "$root/launch/cluster.sh" --hostfile "$hostfile" --agent "$root/cluster/loopback-agent.sh" \
             --iface lo --btl tcp,self --bind-to none -- "${flags[@]}" >"$log" 2>&1 || status=$?
     else
         local extra=()
@@ -138,7 +138,7 @@ if [ "$allreduce" = 1 ]; then
     grep '^{' "$out/raw/allreduce-local-2.log" | tail -n 1 >"$out/raw/allreduce-local-2.json" || true
     if [ "$tcp" = 1 ]; then
         GANTRY_BIN=$binary GANTRY_COMMAND="bench allreduce" timeout -k 5 "$limit" \
-            "$root/launch/cluster.sh" -H "$hostfile" --agent "$root/cluster/loopback-agent.sh" \
+            "$root/launch/cluster.sh" --hostfile "$hostfile" --agent "$root/cluster/loopback-agent.sh" \
             --iface lo --btl tcp,self --bind-to none -- --min-bytes 65536 --max-bytes 16777216 --seconds 1 --json \
             >"$out/raw/allreduce-tcp-2.log" 2>&1 || failed=$((failed + 1))
         grep '^{' "$out/raw/allreduce-tcp-2.log" | tail -n 1 >"$out/raw/allreduce-tcp-2.json" || true

@@ -3,6 +3,7 @@
 # Prints the compiler's output only when the build fails.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
+. "$root/launch/env.sh"   # a module-loaded OpenMPI on the PATH is built against
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 if ! swift build -c release --package-path "$root" "$@" >"$log" 2>&1; then

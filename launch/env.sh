@@ -14,3 +14,14 @@ export OMPI_MCA_rtc_hwloc_vmhole="${OMPI_MCA_rtc_hwloc_vmhole:-none}"
 # than the blocking MPI_Allreduce on shared memory here; the ring (1) matched it within 1-6%
 # (docs/scaling.md).
 export OMPI_MCA_coll_libnbc_iallreduce_algorithm="${OMPI_MCA_coll_libnbc_iallreduce_algorithm:-1}"
+# An OpenMPI on the PATH from elsewhere (`module load openmpi`): build against it too, when
+# pkg-config does not know it yet.
+if mpi_bin=$(command -v mpirun 2>/dev/null) && [ "$mpi_bin" != /usr/bin/mpirun ]; then
+    for mpi_pc in "${mpi_bin%/bin/mpirun}"/lib/pkgconfig "${mpi_bin%/bin/mpirun}"/lib64/pkgconfig; do
+        if [ -f "$mpi_pc/ompi.pc" ]; then
+            export PKG_CONFIG_PATH="$mpi_pc${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
+            break
+        fi
+    done
+fi
+unset mpi_bin mpi_pc

@@ -1,22 +1,47 @@
 #!/usr/bin/env bash
 # Train on this machine: launch/local.sh [-n RANKS] [gantry train flags...]
-# Builds the release binary when needed, then starts RANKS processes with mpirun (default:
-# one per core), one BLAS thread each.
+#
+# Starts RANKS processes with mpirun (default: one per physical core, not per hardware
+# thread), one BLAS thread each. -n may come anywhere among the arguments. Builds the
+# release binary first when it is missing or older than the sources.
+#
+# Ctrl-C or SIGTERM to this script stops the run cleanly: the ranks get SIGTERM (mpirun does
+# not, it would SIGKILL them a second later), save a checkpoint at the next step boundary
+# and exit 0, and so does this script. The stop message says how to continue.
+#
+# Environment: GANTRY_BIN (the binary to run; nothing is built), GANTRY_NO_SETUP=1 (never
+# install packages nor build), MPIRUN (default mpirun: the one on the PATH, e.g. from
+# `module load openmpi`).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-ranks=$(nproc)
-if [ "${1:-}" = "-n" ]; then
-    ranks=${2:?"-n needs a number of ranks"}
-    shift 2
-fi
+script=launch/local.sh
+. "$root/launch/job.sh"
 
-"$root/launch/setup.sh"
-"$root/launch/build.sh"
-binary="$root/.build/release/gantry"
+# Physical cores: unique (core, socket) pairs, since two hardware threads of a core share its
+# arithmetic units; never more than the CPUs this process may use.
+cores=$( (lscpu -p=Core,Socket 2>/dev/null || true) | grep -v '^#' | sort -u | wc -l)
+if [ "$cores" -lt 1 ] || [ "$cores" -gt "$(nproc)" ]; then cores=$(nproc); fi
 
+ranks=$cores
+flags=()
+while [ $# -gt 0 ]; do
+    case "$1" in
+        -n)
+            [ $# -ge 2 ] || { echo "$script: -n needs a number of ranks" >&2; exit 2; }
+            ranks=$2
+            shift 2 ;;
+        *) flags+=("$1"); shift ;;
+    esac
+done
+if ! [[ "$ranks" =~ ^[1-9][0-9]*$ ]]; then echo "$script: -n takes a positive number, not '$ranks'" >&2; exit 2; fi
+
+binary=$(gantry_binary)
 . "$root/launch/env.sh"
+# The stop message names this script as the way to continue.
+export GANTRY_LAUNCHER="$root/launch/local.sh -n $ranks"
 extra=()
-if [ "$ranks" -gt "$(nproc)" ]; then
+if [ "$ranks" -gt "$cores" ]; then
     extra+=(--oversubscribe --bind-to none)   # more ranks than cores: let them share
 fi
-exec mpirun -np "$ranks" "${extra[@]}" "$binary" train "$@"
+job_run stop_ranks "${MPIRUN:-mpirun}" -np "$ranks" ${extra[@]+"${extra[@]}"} "$binary" train ${flags[@]+"${flags[@]}"}
+exit "$job_status"

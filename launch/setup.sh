@@ -1,11 +1,20 @@
 #!/usr/bin/env bash
 # Installs what Gantry needs when it is missing: OpenMPI, OpenBLAS, libpng and zlib (Debian
-# packages). Safe to run again: it does nothing when everything is there.
+# packages). Safe to run again: it does nothing when everything is there. An MPI already on
+# the PATH that is not Debian's (`module load openmpi`) is used as it is, never replaced.
 set -euo pipefail
+. "$(dirname "$0")/env.sh"
 
 missing=()
-command -v mpirun >/dev/null 2>&1 || missing+=(openmpi-bin)
-pkg-config --exists ompi 2>/dev/null || missing+=(libopenmpi-dev)
+mpirun=$(command -v mpirun 2>/dev/null || true)
+case "$mpirun" in
+    '') missing+=(openmpi-bin libopenmpi-dev) ;;
+    /usr/bin/mpirun) pkg-config --exists ompi 2>/dev/null || missing+=(libopenmpi-dev) ;;
+    *) pkg-config --exists ompi 2>/dev/null || {
+           echo "gantry setup: $mpirun has no ompi.pc that pkg-config finds; add its lib/pkgconfig to PKG_CONFIG_PATH" >&2
+           exit 1
+       } ;;
+esac
 pkg-config --exists openblas 2>/dev/null || missing+=(libopenblas-dev)
 pkg-config --exists libpng 2>/dev/null || missing+=(libpng-dev)
 pkg-config --exists zlib 2>/dev/null || missing+=(zlib1g-dev)

@@ -14,7 +14,7 @@ struct Train: ParsableCommand {
         With --config FILE, the options come from a JSON file (a flat object such as \
         {"steps": 500, "lr_g": 0.0001}, or a run's config.json, whose options are taken \
         without --out); flags given on the command line override it. With --resume, flags \
-        not given keep the checkpoint's values; --model and --seed cannot change. SIGTERM or SIGINT makes every rank stop at the next step boundary, \
+        not given keep the checkpoint's values; --model and --seed cannot change. SIGTERM, SIGINT or SIGUSR1 makes every rank stop at the next step boundary, \
         write a checkpoint and exit 0; a second signal ends at once.
         """)
 
@@ -35,6 +35,8 @@ struct Train: ParsableCommand {
         // checkpoint's values, and the command line overrides the configuration file.
         let arguments = CommandLine.arguments
         let commandLine = Array(arguments.drop { $0 != "train" }.dropFirst())
+        // From the start: a launcher's SIGTERM while the data loads stops at the first step.
+        StopSignal.install()
         Job.run { communicator in
             let (given, options): ([String], TrainingOptions) = Job.agree(communicator) {
                 guard let config else { return (commandLine, self.options) }

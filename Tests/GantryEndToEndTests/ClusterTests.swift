@@ -27,7 +27,7 @@ final class ClusterTests: XCTestCase {
         XCTAssertEqual(single.status, 0, single.output)
 
         let cluster = try GantryProcess.command(
-            [Self.repository + "/launch/cluster.sh", "-H", hostfile,
+            [Self.repository + "/launch/cluster.sh", "--hostfile", hostfile,
              "--agent", Self.repository + "/cluster/loopback-agent.sh",
              "--iface", "lo", "--btl", "tcp,self", "--bind-to", "none", "--show-map", "--"]
                 + flags + ["--out", root + "/cluster"],

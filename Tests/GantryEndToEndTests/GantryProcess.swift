@@ -76,8 +76,18 @@ struct GantryProcess {
     /// `timeout -k 5 LIMIT COMMAND…`: any program (a launch script, a Slurm command), with
     /// extra environment variables.
     static func command(_ command: [String], limit: Int = 300, environment: [String: String] = [:]) throws -> Outcome {
+        try run(commandLine(command, limit: limit, environment: environment))
+    }
+
+    /// Starts `command(...)` but returns at once; the process is `timeout`, whose child runs
+    /// COMMAND.
+    static func launch(command: [String], limit: Int = 300, environment: [String: String] = [:]) throws -> Running {
+        try start(commandLine(command, limit: limit, environment: environment))
+    }
+
+    private static func commandLine(_ command: [String], limit: Int, environment: [String: String]) -> [String] {
         let assignments = environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
-        return try run(["timeout", "-k", "5", String(limit), "env"] + assignments + command)
+        return ["timeout", "-k", "5", String(limit), "env"] + assignments + command
     }
 
     private static func run(_ command: [String]) throws -> Outcome {
@@ -88,7 +98,7 @@ struct GantryProcess {
         return outcome
     }
 
-    private static func start(_ command: [String]) throws -> Running {
+    static func start(_ command: [String]) throws -> Running {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = command

@@ -1,8 +1,10 @@
 import Glibc
 
 /// SIGTERM and SIGINT as a polite request to stop. Slurm sends SIGTERM before it kills a job
-/// (and `--signal` sends it earlier); the trainer checks the request at every step boundary,
-/// where the ranks agree on it with an allreduce, write a checkpoint and exit 0.
+/// (and `--signal` sends it earlier). SIGUSR1 asks the same: mpirun passes it on to every rank
+/// on every node without killing them, which launch/cluster.sh uses. The trainer checks the
+/// request at every step boundary, where the ranks agree on it with an allreduce, write a
+/// checkpoint and exit 0.
 ///
 /// A second signal ends the process at once, unless it comes within `repeatWindow` seconds
 /// of the first: launchers and `timeout` often deliver the same SIGTERM twice (to the
@@ -20,7 +22,7 @@ public enum StopSignal {
 
     public static func install() {
         _ = firstSignal.pointee  // initialise the storage before a handler can run
-        for signalNumber in [SIGTERM, SIGINT] {
+        for signalNumber in [SIGTERM, SIGINT, SIGUSR1] {
             var action = sigaction()
             action.__sigaction_handler.sa_handler = { signalNumber in
                 // Async-signal-safe only: clock_gettime, a store, and on a later signal

@@ -116,9 +116,9 @@ public final class RunOutput {
         checkpoints.prune(keep: keep, keepEvery: keepEvery)
     }
 
-    func stopped(step: Int) {
+    func stopped(step: Int, worldSize: Int) {
         print("stopped on SIGTERM/SIGINT at step \(step): checkpoint \(CheckpointDirectory(runDirectory: directory).file(step: step)); "
-              + "continue with: gantry train --out \(directory) --resume auto")
+              + "continue with: \(Launcher().resumeCommand(runDirectory: directory, worldSize: worldSize))")
         fflush(stdout)
     }
 

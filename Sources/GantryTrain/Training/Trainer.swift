@@ -48,6 +48,10 @@ public final class Trainer {
     /// Where the training thread is, for the stall watchdog (`--stall-warn`, `--stall-timeout`).
     let progress = TrainingProgress()
     private var stepSeconds = RecentMedian()
+    /// Rank 0: warns once when mpirun would SIGKILL a stopping rank before it has saved.
+    private lazy var killTimeoutCheck = KillTimeoutCheck(
+        checkpointBytes: 4 * (3 * (generator.parameters.count + discriminator.parameters.count)
+                              + generator.state.count + discriminator.state.count))
 
     /// Builds this rank's replica, fresh from the seed or restored from `checkpoint`.
     /// Performs no collective operation (see Job).
@@ -127,11 +131,12 @@ public final class Trainer {
             try timeline?.record(.step, step: step, start: stepStart, end: stepEnd)
             stepSeconds.add(stepEnd - stepStart)
             progress.setTypicalStep(seconds: stepSeconds.median)
+            if output != nil { killTimeoutCheck.record(stepSeconds: stepEnd - stepStart) }
         }
         watchdog.stop()  // what follows is not a phase of a step
         try finishTimeline()
         if stopRequested {
-            output?.stopped(step: step)
+            output?.stopped(step: step, worldSize: communicator.size)
         } else {
             output?.finish(plan: plan)
         }
