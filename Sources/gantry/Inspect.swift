@@ -17,7 +17,7 @@ struct Inspect: ParsableCommand {
         let path = try CheckpointDirectory.resolve(checkpoint)
         // The magic and section table are checked against the file's size first: a FIFO or a
         // large file of another kind is refused without being read.
-        let bytes = try CheckpointFile.read(path)
+        let bytes = try Checkpoint.read(path)
         let file = try CheckpointFile.parse(bytes, source: path)
         let header = file.section("header").flatMap { try? JSONCoding.decode(CheckpointHeader.self, from: $0.payload) }
         let valid = file.sections.allSatisfy(\.crcIsValid)
@@ -53,7 +53,8 @@ struct Inspect: ParsableCommand {
         print("  sections:")
         for section in file.sections {
             let status = section.crcIsValid ? "CRC ok" : String(format: "CRC MISMATCH (stored %08x, computed %08x)", section.storedCRC, section.computedCRC)
-            print("    \(printable(section.name).padding(toLength: 14, withPad: " ", startingAt: 0)) \(String(section.payload.count).rightAligned(10)) bytes  \(status)")
+            let name = printable(section.name)
+            print("    \(name)\(String(repeating: " ", count: max(0, 14 - name.count))) \(String(section.payload.count).rightAligned(10)) bytes  \(status)")
         }
     }
 

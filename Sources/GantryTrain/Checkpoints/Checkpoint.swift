@@ -49,8 +49,23 @@ public struct Checkpoint {
     // MARK: Decoding
 
     public static func load(_ path: String) throws -> Checkpoint {
-        try decode(CheckpointFile.read(path), source: path)
+        try decode(read(path), source: path)
     }
+
+    /// The bytes of the checkpoint file `path`, checked as a container first (CheckpointFile.read)
+    /// and refused unread if larger than any model's checkpoint can be.
+    public static func read(_ path: String) throws -> [UInt8] {
+        try CheckpointFile.read(path, limit: largestFileBytes)
+    }
+
+    /// No checkpoint is larger: the float sections of the largest model, and room to spare
+    /// for the header and metrics JSON.
+    static let largestFileBytes: Int = ModelKind.allCases.map { kind in
+        let counts = kind.parameterCounts
+        let floats = 3 * (counts.generator.parameters + counts.discriminator.parameters)
+            + counts.generator.state + counts.discriminator.state
+        return 4 * floats
+    }.max()! + (64 << 20)
 
     /// Parses and validates every section: CRCs, the header, and array sizes against the model.
     public static func decode(_ bytes: [UInt8], source: String) throws -> Checkpoint {
@@ -70,7 +85,7 @@ public struct Checkpoint {
         } catch let error as GantryError {
             throw error
         } catch {
-            throw GantryError("\(source) has an unreadable header or metrics section: \(error)")
+            throw GantryError("\(source) has an unreadable header or metrics section: \(printable("\(error)", limit: 500))")
         }
         guard let kind = ModelKind(rawValue: header.model) else {
             throw GantryError("\(source) is for unknown model '\(printable(header.model))'")

@@ -52,12 +52,16 @@ public struct CheckpointFile {
     }
 
     /// The bytes of the checkpoint file `path`, read only once its magic, version and section
-    /// table (read piece by piece, seeking past each payload) agree with the file's size: a
-    /// FIFO, a device or a large file of another kind is refused without reading it.
-    public static func read(_ path: String) throws -> [UInt8] {
+    /// table (read piece by piece, seeking past each payload) agree with the file's size, and
+    /// the size is at most `limit`: a FIFO, a device or a large file of another kind is
+    /// refused without reading it.
+    public static func read(_ path: String, limit: Int = .max) throws -> [UInt8] {
         let file = try RegularFile(path: path)
         var reader = ByteReader(file: file, source: path)
         _ = try readTable(&reader)
+        guard file.size <= limit else {
+            throw GantryError("\(path) has \(file.size) bytes, more than a Gantry checkpoint can hold (\(limit)); it is not one")
+        }
         return try file.readAll()
     }
 

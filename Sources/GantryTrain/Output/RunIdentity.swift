@@ -25,7 +25,7 @@ public enum RunIdentity {
         if runId == nil && sameFile(home, directory) { return }
         let theirs = runId.map { "run \(printable($0))" } ?? "a run without an id"
         let ours = held.map { "run \(printable($0))" } ?? "another run"
-        throw GantryError("--resume \(checkpointPath): the checkpoint is from \(theirs) of \(home), but --out \(directory) holds \(ours); continue it in \(home) or in a new --out directory")
+        throw GantryError("--resume \(checkpointPath): the checkpoint is from \(theirs) in \(home), but --out \(directory) holds \(ours); continue it in \(home) or in a new --out directory")
     }
 
     /// The run id in `directory`'s config.json; nil when it has none or cannot be read.
