@@ -22,12 +22,18 @@ final class IDXImagesTests: XCTestCase {
 
     /// An IDX image file: header then count·rows·cols bytes (pixel k of image i = (i·7 + k) mod 256).
     private func idx(count: Int, rows: Int, columns: Int, magic: UInt32 = 0x0000_0803) -> [UInt8] {
+        var bytes = header(count: count, rows: rows, columns: columns, magic: magic)
+        for i in 0..<count {
+            for k in 0..<rows * columns { bytes.append(UInt8((i * 7 + k) % 256)) }
+        }
+        return bytes
+    }
+
+    /// The 16-byte header alone.
+    private func header(count: Int, rows: Int, columns: Int, magic: UInt32 = 0x0000_0803) -> [UInt8] {
         var bytes: [UInt8] = []
         for word in [magic, UInt32(count), UInt32(rows), UInt32(columns)] {
             bytes += [UInt8(word >> 24), UInt8(word >> 16 & 0xff), UInt8(word >> 8 & 0xff), UInt8(word & 0xff)]
-        }
-        for i in 0..<count {
-            for k in 0..<rows * columns { bytes.append(UInt8((i * 7 + k) % 256)) }
         }
         return bytes
     }
@@ -184,7 +190,7 @@ final class IDXImagesTests: XCTestCase {
             }
         }
         // 5 million 28×28 images declared, 4 KB present: raw, gzip and in memory.
-        let claim = Array(idx(count: 5_000_000, rows: 28, columns: 28).prefix(16)) + [UInt8](repeating: 7, count: 4096)
+        let claim = header(count: 5_000_000, rows: 28, columns: 28) + [UInt8](repeating: 7, count: 4096)
         let raw = refusal { try IDXImages(path: writeRaw("claims", claim)) }
         XCTAssertTrue(raw.contains("truncated") && raw.contains("\(16 + 5_000_000 * 784)") && raw.contains("\(claim.count)"), raw)
         XCTAssertEqual(refusal { try IDXImages(bytes: claim, source: directory + "/claims") }, raw)

@@ -40,7 +40,11 @@ final class HostileFileTests: XCTestCase {
     }
 
     func idxHeader(count: UInt32) -> [UInt8] {
-        [0x0803, count, 28, 28].flatMap { (word: UInt32) in [UInt8(word >> 24), UInt8(word >> 16 & 0xff), UInt8(word >> 8 & 0xff), UInt8(word & 0xff)] }
+        var bytes: [UInt8] = []
+        for word: UInt32 in [0x0803, count, 28, 28] {
+            bytes += [UInt8(word >> 24), UInt8(word >> 16 & 0xff), UInt8(word >> 8 & 0xff), UInt8(word & 0xff)]
+        }
+        return bytes
     }
 
     func trainOn(_ data: String) throws -> GantryProcess.Outcome {
