@@ -90,14 +90,14 @@ final class CheckpointTests: XCTestCase {
         for (name, damaged, words) in [("long", longSection, ["truncated", "section header"]),
                                        ("many", manySections, ["truncated", "4294967295 sections"])] {
             let path = "\(directory)/\(name).gckpt"
-            FileManager.default.createFile(atPath: path, contents: Data(damaged))
+            XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data(damaged)))
             let message = readRefusal(path)
             XCTAssertTrue(words.allSatisfy(message.contains), message)
             XCTAssertThrowsError(try CheckpointFile.parse(damaged, source: path)) { XCTAssertEqual("\($0)", message) }
         }
         // A sparse 1 GB file of zeros: refused on its first bytes.
         let large = "\(directory)/large.gckpt"
-        FileManager.default.createFile(atPath: large, contents: nil)
+        XCTAssertTrue(FileManager.default.createFile(atPath: large, contents: nil))
         XCTAssertEqual(truncate(large, 1 << 30), 0)
         XCTAssertTrue(readRefusal(large).contains("not a Gantry checkpoint"))
 
