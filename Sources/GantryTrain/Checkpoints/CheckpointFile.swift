@@ -77,6 +77,8 @@ public struct CheckpointFile {
     /// each claimed length is checked against what is left of the file.
     static func readTable(_ reader: inout ByteReader) throws -> (version: UInt32, entries: [TableEntry]) {
         let source = reader.source
+        // Said outright: an empty file must not pass for "no checkpoint" (a fresh run) anywhere.
+        guard reader.size > 0 else { throw GantryError("\(source) is empty (0 bytes), not a Gantry checkpoint") }
         guard reader.size >= magic.count, try reader.take(magic.count, "the magic") == magic else {
             throw GantryError("\(source) is not a Gantry checkpoint (wrong magic bytes)")
         }
