@@ -11,6 +11,12 @@
 // name, or drops, duplicates or reorders sections, then rewrites lengths and CRCs. It keeps
 // a stale CRC now and then, and one time in eight mutates the raw bytes instead.
 //
+// Each input is also written to a file and read with CheckpointFile.read, which checks the
+// magic and section table against the file's size before reading the body: it must accept
+// exactly what the in-memory parser accepts, with the same message. Refusals must print
+// safely (no control characters from the input), and an accepted checkpoint holds only
+// finite floats.
+//
 // Tool mode, used by fuzz/run.sh to make seeds (runs instead of fuzzing):
 //   GANTRY_FUZZ_DERIVE_FROM=CHECKPOINT GANTRY_FUZZ_DERIVE_TO=DIR checkpoint-fuzzer
 // writes small variants of a real checkpoint to DIR (float sections cut short, header only).
@@ -82,18 +88,40 @@ struct Container {
     }
 }
 
+let scratch = makeScratchDirectory("checkpoint-fuzz")
+let inputPath = scratch + "/input.gckpt"
+
+/// The container parsed from memory and read from a file must agree: same bytes or same error.
+func checkFileReading(_ bytes: [UInt8]) {
+    enum Outcome: Equatable { case bytes([UInt8]), refused(String) }
+    func result(_ read: () throws -> [UInt8]) -> Outcome {
+        do { return .bytes(try read()) } catch { return .refused(String(describing: error)) }
+    }
+    writeFile(inputPath, bytes)
+    let fromFile = result { try CheckpointFile.read(inputPath) }
+    let parsed = result { _ = try CheckpointFile.parse(bytes, source: inputPath); return bytes }
+    precondition(fromFile == parsed, "CheckpointFile.read and CheckpointFile.parse disagree: \(fromFile) vs \(parsed)")
+}
+
 @_cdecl("LLVMFuzzerTestOneInput")
 public func checkpointFuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let bytes = fuzzInput(data, size)
+    checkFileReading(bytes)
     let checkpoint: Checkpoint
     do {
         checkpoint = try Checkpoint.decode(bytes, source: "fuzz-input")
     } catch {
         let message = String(describing: error)  // the message is part of the behaviour too
         if fuzzVerbose { print("refused (\(bytes.count) bytes): \(message)") }
+        precondition(!message.unicodeScalars.contains { $0.properties.generalCategory == .control },
+                     "a refusal prints a control character from the input: \(message.debugDescription)")
         return 0
     }
     if fuzzVerbose { print("accepted (\(bytes.count) bytes)") }
+    for network in [checkpoint.generator, checkpoint.discriminator] {
+        precondition((network.parameters + network.state + network.adamFirstMoment + network.adamSecondMoment).allSatisfy(\.isFinite),
+                     "accepted a checkpoint holding a NaN or an infinity")
+    }
     let encoded: [UInt8]
     do {
         encoded = try checkpoint.encode()
@@ -129,7 +157,7 @@ public func checkpointFuzzMutate(_ data: UnsafeMutablePointer<UInt8>, _ size: In
             let name = container.sections[i].name
             container.sections[i].name = libFuzzerMutate(name, maxSize: min(64, maxSize - size + name.count), &random)
         case 4:
-            container.version = random.below(4) == 0 ? UInt32(truncatingIfNeeded: random.next()) : UInt32(random.below(3))
+            container.version = random.below(4) == 0 ? UInt32(truncatingIfNeeded: random.next()) : UInt32(random.below(Int(CheckpointFile.formatVersion) + 1))
         default:
             let payload = container.sections[i].payload
             container.sections[i].payload = libFuzzerMutate(payload, maxSize: maxSize - size + payload.count, &random)
@@ -146,6 +174,10 @@ public func checkpointFuzzInitialize(_ argc: UnsafeMutablePointer<CInt>, _ argv:
         deriveSeeds(from: from, to: directory)
         fflush(stdout)
         _exit(0)  // not exit(): LeakSanitizer would count the live locals of this frame as leaks
+    }
+    atexit {
+        unlink(inputPath)
+        rmdir(scratch)
     }
     return 0
 }

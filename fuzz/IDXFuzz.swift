@@ -7,7 +7,9 @@
 //     gzip inputs (the .gz seeds and their mutants) exercise zlib's decoder and the error
 //     handling around it; a non-gzip input must give exactly what the parser gave;
 //  3. the input gzip-compressed to a file and opened the same way, which must also give
-//     exactly what the parser gave: same images, or the same error.
+//     exactly what the parser gave: same images, or the same error (except that a header
+//     claiming more than the compressed file can hold is refused as such, where the parser,
+//     knowing the exact size, says "truncated").
 //
 // Tool mode, used by fuzz/run.sh to make seeds (runs instead of fuzzing):
 //   GANTRY_FUZZ_WRITE_SEEDS=DIR idx-fuzzer
@@ -85,6 +87,12 @@ public func idxFuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt 
     precondition(gzclose(file) == Z_OK, "fuzz harness: gzclose failed")
     let fromGzip = outcome { try IDXImages(path: gzipPath) }
     let expected = outcome { try IDXImages(bytes: bytes, source: gzipPath) }
+    // Reading gzip may refuse a header before the parser's "truncated": its claim is more
+    // than the compressed file can hold at deflate's greatest ratio.
+    if case .refused(.invalidHeader(_, let reason)) = fromGzip, reason.contains("gzip data"),
+       case .refused(.truncated) = expected {
+        return 0
+    }
     precondition(fromGzip == expected, "gzip reading disagrees with the parser: \(fromGzip) vs \(expected)")
     return 0
 }

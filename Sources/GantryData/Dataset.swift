@@ -66,6 +66,7 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable {
     case invalidHeader(path: String, reason: String)
     case unsupportedBase(spec: String, reason: String)
     case gzipCorrupt(path: String, reason: String)
+    case trailingData(path: String, declaredBytes: Int, limit: Int)
     case batchLargerThanDataset(datasetCount: Int, globalBatch: Int)
 
     public var description: String {
@@ -91,6 +92,9 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable {
             return "Dataset '\(spec)' cannot be built: \(reason)."
         case let .gzipCorrupt(path, reason):
             return "Dataset file '\(path)' is a corrupt gzip stream: \(reason)."
+        case let .trailingData(path, declaredBytes, limit):
+            return "Dataset file '\(path)' holds more than \(limit) bytes beyond the \(declaredBytes) its header declares "
+                + "(a wrong image count, or another file appended)."
         case let .batchLargerThanDataset(datasetCount, globalBatch):
             return "The global batch (\(globalBatch)) must be positive and at most the dataset size (\(datasetCount))."
         }

@@ -23,12 +23,22 @@ public struct IDXImages: Dataset {
     /// Reads `path`: an IDX file (raw or gzip), or a directory holding one of `standardNames`.
     public init(path: String) throws {
         let file = try Self.resolve(path)
-        guard let handle = gzopen(file, "rb") else {
+        // Non-blocking, so that a FIFO without a writer cannot hang the open; fstat on the
+        // descriptor then refuses anything but a regular file before a byte is read.
+        let fd = open(file, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else { throw DatasetError.unreadable(path: file, reason: String(cString: strerror(errno))) }
+        var info = stat()
+        guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
+            close(fd)
+            throw DatasetError.unreadable(path: file, reason: "not a regular file")
+        }
+        guard let handle = gzdopen(fd, "rb") else {
+            close(fd)
             throw DatasetError.unreadable(path: file, reason: String(cString: strerror(errno)))
         }
         defer { gzclose(handle) }
         gzbuffer(handle, 1 << 17)
-        var stream = GzipStream(file: handle, path: file)
+        var stream = GzipStream(file: handle, path: file, fileSize: Int(info.st_size))
         try self.init(parsing: &stream, source: file)
     }
 
@@ -102,6 +112,23 @@ public struct IDXImages: Dataset {
             throw DatasetError.invalidHeader(path: path, reason: "\(count) images of \(rows)x\(columns) is implausibly large")
         }
 
+        // The header's claim against what the file can hold, before anything is allocated.
+        let declaredBytes = 16 + payload
+        switch stream.length {
+        case .exactly(let size):
+            guard size >= declaredBytes else {
+                throw DatasetError.truncated(path: path, expectedBytes: declaredBytes, foundBytes: size)
+            }
+            guard size - declaredBytes <= maxTrailingBytes else {
+                throw DatasetError.trailingData(path: path, declaredBytes: declaredBytes, limit: maxTrailingBytes)
+            }
+        case let .atMost(bound, compressedBytes):
+            guard declaredBytes <= bound else {
+                throw DatasetError.invalidHeader(path: path, reason: "\(count) images of \(rows)x\(columns) (\(declaredBytes) bytes) "
+                    + "cannot come from \(compressedBytes) bytes of gzip data, which decompress to at most \(bound)")
+            }
+        }
+
         // Grow as data arrives rather than trusting the header with one huge allocation: the
         // header's size (up to 64 MB) is reserved only once a first full megabyte has arrived,
         // so a short file that claims billions of pixels costs no more than that megabyte.
@@ -116,18 +143,45 @@ public struct IDXImages: Dataset {
             if got.count < wanted { break }  // end of file
         }
         guard pixels.count == payload else {
-            throw DatasetError.truncated(path: path, expectedBytes: 16 + payload, foundBytes: 16 + pixels.count)
+            throw DatasetError.truncated(path: path, expectedBytes: declaredBytes, foundBytes: 16 + pixels.count)
         }
         // Read on to the end: only there does zlib check the gzip CRC, which is how a
-        // flipped bit in a .gz is caught. Extra trailing bytes are ignored.
-        while try stream.read(upTo: chunk).count == chunk {}
+        // flipped bit in a .gz is caught. A little trailing data is ignored; more is refused
+        // as soon as it passes the limit, so a gzip stream of endless zeros is not read whole.
+        var trailing = 0
+        while true {
+            let got = try stream.read(upTo: chunk).count
+            trailing += got
+            guard trailing <= maxTrailingBytes else {
+                throw DatasetError.trailingData(path: path, declaredBytes: declaredBytes, limit: maxTrailingBytes)
+            }
+            if got < chunk { break }
+        }
         return (count, rows, columns, pixels)
     }
 }
 
+/// How long an IDX byte stream can be, known before reading it.
+enum StreamLength {
+    /// A raw file or bytes in memory.
+    case exactly(Int)
+    /// Gzip: deflate expands at most 1032:1, so `compressedBytes` decompress to at most `bound`.
+    case atMost(bound: Int, compressedBytes: Int)
+
+    static func gzip(compressedBytes: Int) -> StreamLength {
+        let (bound, overflow) = compressedBytes.multipliedReportingOverflow(by: 1032)
+        return .atMost(bound: overflow ? Int.max : bound, compressedBytes: compressedBytes)
+    }
+}
+
+/// Bytes beyond the header's images that a reader ignores (some tools pad files); more
+/// means the header's count is wrong or another file was appended.
+let maxTrailingBytes = 1 << 20
+
 /// A forward-only source of bytes for the IDX parser: `read(upTo:)` returns fewer bytes than
 /// asked only at the end of the data, and throws for a read error.
 protocol IDXByteStream {
+    var length: StreamLength { get }
     mutating func read(upTo count: Int) throws -> ArraySlice<UInt8>
 }
 
@@ -135,6 +189,7 @@ protocol IDXByteStream {
 struct MemoryStream: IDXByteStream {
     let bytes: [UInt8]
     var offset = 0
+    var length: StreamLength { .exactly(bytes.count) }
 
     mutating func read(upTo count: Int) -> ArraySlice<UInt8> {
         let end = offset + min(count, bytes.count - offset)
@@ -147,11 +202,16 @@ struct MemoryStream: IDXByteStream {
 struct GzipStream: IDXByteStream {
     let file: gzFile
     let path: String
+    let fileSize: Int
+    let length: StreamLength
     private var buffer: [UInt8] = []
 
-    init(file: gzFile, path: String) {
+    init(file: gzFile, path: String, fileSize: Int) {
         self.file = file
         self.path = path
+        self.fileSize = fileSize
+        // gzdirect looks at the first bytes: 1 when the file is not gzip and is read as is.
+        length = gzdirect(file) == 1 ? .exactly(fileSize) : .gzip(compressedBytes: fileSize)
     }
 
     /// gzread itself loops until the count is reached or the file ends, so fewer bytes than
@@ -169,6 +229,12 @@ struct GzipStream: IDXByteStream {
                 throw DatasetError.unreadable(path: path, reason: String(cString: strerror(errno)))
             }
             throw DatasetError.gzipCorrupt(path: path, reason: reason)
+        }
+        // At the end, zlib silently skips whatever follows the last gzip member if it is not
+        // gzip data; more than the trailing limit of it is refused like trailing pixels.
+        // (gzoffset counts the input zlib has buffered, so it never overstates the excess.)
+        if Int(got) < count, case .atMost = length, fileSize - Int(gzoffset(file)) > maxTrailingBytes {
+            throw DatasetError.gzipCorrupt(path: path, reason: "more than \(maxTrailingBytes) bytes that are not gzip data follow the compressed stream")
         }
         return buffer[0..<Int(got)]
     }

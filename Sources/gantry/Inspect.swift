@@ -5,7 +5,7 @@ import GantryTrain
 struct Inspect: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show what a checkpoint holds: configuration, step, world size, sections and their CRC status.",
-        discussion: "Exits 1 when the file is unreadable or any section fails its CRC32 check.")
+        discussion: "Exits 1 when the file is unreadable, any section fails its CRC32 check, or a network holds a NaN or an infinity.")
 
     @Argument(help: "A checkpoint file, or a run directory (its newest checkpoint).")
     var checkpoint: String
@@ -15,7 +15,9 @@ struct Inspect: ParsableCommand {
 
     func run() throws {
         let path = try CheckpointDirectory.resolve(checkpoint)
-        let bytes = try AtomicFile.read(path)
+        // The magic and section table are checked against the file's size first: a FIFO or a
+        // large file of another kind is refused without being read.
+        let bytes = try Checkpoint.read(path)
         let file = try CheckpointFile.parse(bytes, source: path)
         let header = file.section("header").flatMap { try? JSONCoding.decode(CheckpointHeader.self, from: $0.payload) }
         let valid = file.sections.allSatisfy(\.crcIsValid)
@@ -39,11 +41,11 @@ struct Inspect: ParsableCommand {
         print("\(path): \(bytes.count) bytes, format version \(file.version), \(verdict)")
         if let header, let options = try? header.trainingOptions(source: path) {
             print("""
-              model \(header.model), dataset \(header.dataset), sample shape \(header.sampleShape.map(String.init).joined(separator: "x")), z \(header.noiseDimension)
+              model \(printable(header.model)), dataset \(printable(header.dataset)), sample shape \(header.sampleShape.map(String.init).joined(separator: "x")), z \(header.noiseDimension)
               step \(header.step), epoch \(header.sampler.epoch), batches drawn \(header.sampler.batchCounter)
               saved by \(header.worldSize) rank\(header.worldSize == 1 ? "" : "s"), global batch \(header.globalBatch), seed \(header.random.seed) (\(header.random.generator))
               lr G \(options.lrG), lr D \(options.lrD), betas (\(options.beta1), \(options.beta2)), d-steps \(options.dSteps), g-loss \(options.gLoss.rawValue)
-              written by Gantry \(header.gantryVersion)
+              written by Gantry \(printable(header.gantryVersion))\(header.runId.map { ", run \(printable($0))" } ?? "")
             """)
         } else {
             print("  header unreadable")
@@ -51,7 +53,8 @@ struct Inspect: ParsableCommand {
         print("  sections:")
         for section in file.sections {
             let status = section.crcIsValid ? "CRC ok" : String(format: "CRC MISMATCH (stored %08x, computed %08x)", section.storedCRC, section.computedCRC)
-            print("    \(section.name.padding(toLength: 14, withPad: " ", startingAt: 0)) \(String(section.payload.count).rightAligned(10)) bytes  \(status)")
+            let name = printable(section.name)
+            print("    \(name)\(String(repeating: " ", count: max(0, 14 - name.count))) \(String(section.payload.count).rightAligned(10)) bytes  \(status)")
         }
     }
 

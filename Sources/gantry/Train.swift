@@ -66,6 +66,9 @@ struct Train: ParsableCommand {
                         given: options, source: found?.path ?? "the checkpoint",
                         reparse: { try Self.parseOptions($0 + given) })
                     options.out = requestedOut ?? found.map { ResumePoint.runDirectory(of: $0.path) } ?? options.out
+                    if communicator.isRoot, let found, let out = options.out {
+                        try RunIdentity.checkResume(checkpointPath: found.path, runId: checkpoint.header.runId, into: out)
+                    }
                 } else {
                     options.out = options.out ?? "runs/\(options.model)-\(options.data.replacingOccurrences(of: "/", with: "_"))-\(timestamp())"
                 }

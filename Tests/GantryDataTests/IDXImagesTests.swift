@@ -13,7 +13,7 @@ final class IDXImagesTests: XCTestCase {
     }
 
     override func tearDown() {
-        for name in ["a", "b.gz", "train-images-idx3-ubyte.gz", "magic", "short", "empty", "header", "bad.gz", "sub"] {
+        for name in ["a", "b.gz", "train-images-idx3-ubyte.gz", "magic", "short", "empty", "header", "bad.gz", "sub", "fifo", "claims", "claims.gz", "tail", "tail.gz", "garbage.gz"] {
             unlink(directory + "/" + name)
         }
         rmdir(directory + "/sub")
@@ -22,12 +22,18 @@ final class IDXImagesTests: XCTestCase {
 
     /// An IDX image file: header then count·rows·cols bytes (pixel k of image i = (i·7 + k) mod 256).
     private func idx(count: Int, rows: Int, columns: Int, magic: UInt32 = 0x0000_0803) -> [UInt8] {
+        var bytes = header(count: count, rows: rows, columns: columns, magic: magic)
+        for i in 0..<count {
+            for k in 0..<rows * columns { bytes.append(UInt8((i * 7 + k) % 256)) }
+        }
+        return bytes
+    }
+
+    /// The 16-byte header alone.
+    private func header(count: Int, rows: Int, columns: Int, magic: UInt32 = 0x0000_0803) -> [UInt8] {
         var bytes: [UInt8] = []
         for word in [magic, UInt32(count), UInt32(rows), UInt32(columns)] {
             bytes += [UInt8(word >> 24), UInt8(word >> 16 & 0xff), UInt8(word >> 8 & 0xff), UInt8(word & 0xff)]
-        }
-        for i in 0..<count {
-            for k in 0..<rows * columns { bytes.append(UInt8((i * 7 + k) % 256)) }
         }
         return bytes
     }
@@ -169,5 +175,57 @@ final class IDXImagesTests: XCTestCase {
         gz[gz.count - 8] ^= 0xff  // first byte of the CRC-32 trailer
         let corrupt = message(writeRaw("bad.gz", gz))
         XCTAssertTrue(corrupt.contains("gzip") && corrupt.contains("bad.gz"), corrupt)
+    }
+
+    /// The header's claims are checked against what the file can hold before any pixel is
+    /// read: the size of a raw file, the greatest expansion of a gzip file.
+    func testHeaderClaimsAreCheckedAgainstTheFile() throws {
+        func refusal(_ read: () throws -> IDXImages) -> String {
+            do {
+                _ = try read()
+                XCTFail("accepted")
+                return ""
+            } catch {
+                return "\(error)"
+            }
+        }
+        // 5 million 28×28 images declared, 4 KB present: raw, gzip and in memory.
+        let claim = header(count: 5_000_000, rows: 28, columns: 28) + [UInt8](repeating: 7, count: 4096)
+        let raw = refusal { try IDXImages(path: writeRaw("claims", claim)) }
+        XCTAssertTrue(raw.contains("truncated") && raw.contains("\(16 + 5_000_000 * 784)") && raw.contains("\(claim.count)"), raw)
+        XCTAssertEqual(refusal { try IDXImages(bytes: claim, source: directory + "/claims") }, raw)
+        let gzip = refusal { try IDXImages(path: writeGzip("claims.gz", claim)) }
+        XCTAssertTrue(gzip.contains("claims.gz") && gzip.contains("5000000 images") && gzip.contains("gzip data"), gzip)
+
+        // The largest count a 32-bit header can hold, times 65535²: overflow is an error, not a trap.
+        let huge: [UInt8] = [0, 0, 8, 3, 0xff, 0xff, 0xff, 0xff, 0, 0, 0xff, 0xff, 0, 0, 0xff, 0xff]
+        XCTAssertTrue(refusal { try IDXImages(bytes: huge, source: "huge") }.contains("implausibly large"))
+
+        // Up to 1 MB after the images is ignored; more is refused, raw or inside the gzip stream.
+        let images = idx(count: 3, rows: 4, columns: 4)
+        XCTAssertEqual(try IDXImages(path: writeGzip("tail.gz", images + [UInt8](repeating: 0, count: 1 << 20))).count, 3)
+        let tail = images + [UInt8](repeating: 0, count: 3 << 20)
+        let rawTail = refusal { try IDXImages(path: writeRaw("tail", tail)) }
+        XCTAssertTrue(rawTail.contains("beyond the \(images.count) its header declares"), rawTail)
+        XCTAssertEqual(refusal { try IDXImages(path: writeGzip("tail.gz", tail)) }, rawTail.replacingOccurrences(of: "/tail'", with: "/tail.gz'"))
+
+        // Bytes that are not gzip data after the stream, which zlib itself would skip.
+        var gz = [UInt8]()
+        let file = fopen(writeGzip("garbage.gz", images), "rb")!
+        while case let byte = fgetc(file), byte != EOF { gz.append(UInt8(byte)) }
+        fclose(file)
+        let garbage = refusal { try IDXImages(path: writeRaw("garbage.gz", gz + [UInt8](repeating: 0, count: 3 << 20))) }
+        XCTAssertTrue(garbage.contains("not gzip data"), garbage)
+    }
+
+    /// A FIFO is refused without being opened for a blocking read (which would hang).
+    func testNonRegularFilesAreRefused() throws {
+        let fifo = directory + "/fifo"
+        XCTAssertEqual(mkfifo(fifo, 0o600), 0)
+        for path in [fifo, "/dev/zero"] {
+            XCTAssertThrowsError(try IDXImages(path: path)) { error in
+                XCTAssertTrue("\(error)".contains("not a regular file"), "\(error)")
+            }
+        }
     }
 }

@@ -1,4 +1,6 @@
 import XCTest
+import Foundation
+import Glibc
 @testable import GantryTrain
 import GantryNN
 
@@ -63,6 +65,68 @@ final class CheckpointTests: XCTestCase {
         var negative = try Checkpoint.decode(bytes, source: "ck")
         negative.header.step = -1
         XCTAssertTrue(refusal(try negative.encode()).contains("negative step"))
+    }
+
+    /// The section table's claims are checked against the file's size before the body is
+    /// read; FIFOs, directories and devices are refused unread; NaN is damage.
+    func testHeaderClaimsAreCheckedBeforeReading() throws {
+        let directory = try temporaryDirectory("claims")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        func readRefusal(_ path: String) -> String {
+            do {
+                _ = try CheckpointFile.read(path)
+                return "accepted"
+            } catch {
+                return String(describing: error)
+            }
+        }
+        let bytes = try makeCheckpoint().encode()
+        // A header section whose length claims 2⁶³ bytes, and a table of 2³² − 1 sections.
+        var longSection = bytes
+        let lengthOffset = 16 + 2 + "header".utf8.count
+        longSection.replaceSubrange(lengthOffset..<(lengthOffset + 8), with: [0, 0, 0, 0, 0, 0, 0, 0x80])
+        var manySections = bytes
+        manySections.replaceSubrange(12..<16, with: [0xff, 0xff, 0xff, 0xff])
+        for (name, damaged, words) in [("long", longSection, ["truncated", "section header"]),
+                                       ("many", manySections, ["truncated", "4294967295 sections"])] {
+            let path = "\(directory)/\(name).gckpt"
+            XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data(damaged)))
+            let message = readRefusal(path)
+            XCTAssertTrue(words.allSatisfy(message.contains), message)
+            XCTAssertThrowsError(try CheckpointFile.parse(damaged, source: path)) { XCTAssertEqual("\($0)", message) }
+        }
+        // A sparse 1 GB file of zeros: refused on its first bytes.
+        let large = "\(directory)/large.gckpt"
+        XCTAssertTrue(FileManager.default.createFile(atPath: large, contents: nil))
+        XCTAssertEqual(truncate(large, 1 << 30), 0)
+        XCTAssertTrue(readRefusal(large).contains("not a Gantry checkpoint"))
+
+        let fifo = "\(directory)/step-000001.gckpt"
+        XCTAssertEqual(mkfifo(fifo, 0o600), 0)
+        for (path, kind) in [(fifo, "a FIFO"), (directory, "a directory"), ("/dev/null", "a character device")] {
+            XCTAssertEqual(readRefusal(path), "cannot read \(path): it is \(kind), not a regular file")
+            XCTAssertThrowsError(try AtomicFile.read(path))
+        }
+
+        var poisoned = try Checkpoint.decode(bytes, source: "ck")
+        poisoned.discriminator.adamSecondMoment[3] = .infinity
+        XCTAssertThrowsError(try Checkpoint.decode(try poisoned.encode(), source: "ck")) {
+            XCTAssertTrue("\($0)".contains("section D.adam.v holds a non-finite value (inf at index 3)"), "\($0)")
+        }
+    }
+
+    /// Version 3 stores the run id; a header without one (versions 1 and 2) still decodes.
+    func testRunIdInTheHeader() throws {
+        var checkpoint = makeCheckpoint()
+        XCTAssertNil(try Checkpoint.decode(try checkpoint.encode(), source: "ck").header.runId)
+        checkpoint.header.runId = RunIdentity.random()
+        let encoded = try checkpoint.encode()
+        XCTAssertEqual(try Checkpoint.decode(encoded, source: "ck").header.runId, checkpoint.header.runId)
+        XCTAssertTrue(String(decoding: encoded, as: UTF8.self).contains("\"run_id\":\"\(checkpoint.header.runId!)\""))
+        XCTAssertEqual(try CheckpointFile.parse(encoded, source: "ck").version, 3)
+        let ids = Set((0..<100).map { _ in RunIdentity.random() })
+        XCTAssertEqual(ids.count, 100)
+        XCTAssertTrue(ids.allSatisfy { $0.count == 16 && $0.allSatisfy(\.isHexDigit) })
     }
 
     func testAtomicWriteLeavesNoTemporaryFile() throws {

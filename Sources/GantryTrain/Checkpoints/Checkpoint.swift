@@ -20,7 +20,7 @@ public struct Checkpoint {
     /// The model this checkpoint was trained as.
     public func modelKind() throws -> ModelKind {
         guard let kind = ModelKind(rawValue: header.model) else {
-            throw GantryError("checkpoint is for unknown model '\(header.model)'")
+            throw GantryError("checkpoint is for unknown model '\(printable(header.model))'")
         }
         return kind
     }
@@ -49,14 +49,29 @@ public struct Checkpoint {
     // MARK: Decoding
 
     public static func load(_ path: String) throws -> Checkpoint {
-        try decode(AtomicFile.read(path), source: path)
+        try decode(read(path), source: path)
     }
+
+    /// The bytes of the checkpoint file `path`, checked as a container first (CheckpointFile.read)
+    /// and refused unread if larger than any model's checkpoint can be.
+    public static func read(_ path: String) throws -> [UInt8] {
+        try CheckpointFile.read(path, limit: largestFileBytes)
+    }
+
+    /// No checkpoint is larger: the float sections of the largest model, and room to spare
+    /// for the header and metrics JSON.
+    static let largestFileBytes: Int = ModelKind.allCases.map { kind in
+        let counts = kind.parameterCounts
+        let floats = 3 * (counts.generator.parameters + counts.discriminator.parameters)
+            + counts.generator.state + counts.discriminator.state
+        return 4 * floats
+    }.max()! + (64 << 20)
 
     /// Parses and validates every section: CRCs, the header, and array sizes against the model.
     public static func decode(_ bytes: [UInt8], source: String) throws -> Checkpoint {
         let file = try CheckpointFile.parse(bytes, source: source)
         if let bad = file.sections.first(where: { !$0.crcIsValid }) {
-            throw GantryError("\(source) is corrupt: section \(bad.name) fails its CRC32 check")
+            throw GantryError("\(source) is corrupt: section \(printable(bad.name)) fails its CRC32 check")
         }
         func payload(_ name: String) throws -> [UInt8] {
             guard let section = file.section(name) else { throw GantryError("\(source) lacks the section \(name)") }
@@ -70,10 +85,10 @@ public struct Checkpoint {
         } catch let error as GantryError {
             throw error
         } catch {
-            throw GantryError("\(source) has an unreadable header or metrics section: \(error)")
+            throw GantryError("\(source) has an unreadable header or metrics section: \(printable("\(error)", limit: 500))")
         }
         guard let kind = ModelKind(rawValue: header.model) else {
-            throw GantryError("\(source) is for unknown model '\(header.model)'")
+            throw GantryError("\(source) is for unknown model '\(printable(header.model))'")
         }
         let shape = kind.sampleShape
         let problems = [
@@ -95,6 +110,11 @@ public struct Checkpoint {
                 let values: [Float] = try Self.values(try payload("\(prefix).\(name)"), section: "\(prefix).\(name)", source: source)
                 guard values.count == count else {
                     throw GantryError("\(source): section \(prefix).\(name) holds \(values.count) floats; model \(kind.rawValue) has \(count)")
+                }
+                // Training never saves a NaN or an infinity (a non-finite step stops first), so
+                // one here is damage that would poison every step after it.
+                if let index = values.firstIndex(where: { !$0.isFinite }) {
+                    throw GantryError("\(source): section \(prefix).\(name) holds a non-finite value (\(values[index]) at index \(index))")
                 }
                 return values
             }

@@ -27,7 +27,7 @@ public struct CheckpointDirectory {
         guard !candidates.isEmpty else { return nil }
         for candidate in candidates.reversed() {
             do {
-                let bytes = try AtomicFile.read(candidate.path)
+                let bytes = try Checkpoint.read(candidate.path)
                 _ = try Checkpoint.decode(bytes, source: candidate.path)
                 return (candidate.path, bytes)
             } catch {

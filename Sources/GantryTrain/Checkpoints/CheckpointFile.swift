@@ -9,7 +9,7 @@ import CZlib
 public struct CheckpointFile {
     public static let magic = Array("GANTRYCK".utf8)
     /// The version written; every version from 1 up to it is read (docs/checkpoint-format.md).
-    public static let formatVersion: UInt32 = 2
+    public static let formatVersion: UInt32 = 3
 
     public struct Section {
         public let name: String
@@ -43,28 +43,71 @@ public struct CheckpointFile {
     /// (wrong magic, unknown version, truncation); a section whose CRC fails is returned with
     /// `crcIsValid == false` so that `gantry inspect` can show it.
     public static func parse(_ bytes: [UInt8], source: String) throws -> CheckpointFile {
-        guard bytes.count >= magic.count, Array(bytes[0..<magic.count]) == magic else {
+        var reader = ByteReader(bytes: bytes, source: source)
+        let (version, table) = try readTable(&reader)
+        let sections = table.map {
+            Section(name: $0.name, payload: Array(bytes[$0.offset..<($0.offset + $0.length)]), storedCRC: $0.crc)
+        }
+        return CheckpointFile(version: version, sections: sections)
+    }
+
+    /// The bytes of the checkpoint file `path`, read only once its magic, version and section
+    /// table (read piece by piece, seeking past each payload) agree with the file's size, and
+    /// the size is at most `limit`: a FIFO, a device or a large file of another kind is
+    /// refused without reading it.
+    public static func read(_ path: String, limit: Int = .max) throws -> [UInt8] {
+        let file = try RegularFile(path: path)
+        var reader = ByteReader(file: file, source: path)
+        _ = try readTable(&reader)
+        guard file.size <= limit else {
+            throw GantryError("\(path) has \(file.size) bytes, more than a Gantry checkpoint can hold (\(limit)); it is not one")
+        }
+        return try file.readAll()
+    }
+
+    /// Where one section's payload lies in the file.
+    struct TableEntry {
+        let name: String
+        let offset: Int
+        let length: Int
+        let crc: UInt32
+    }
+
+    /// Reads the magic, the version and every section's header, skipping the payloads;
+    /// each claimed length is checked against what is left of the file.
+    static func readTable(_ reader: inout ByteReader) throws -> (version: UInt32, entries: [TableEntry]) {
+        let source = reader.source
+        // Said outright: an empty file must not pass for "no checkpoint" (a fresh run) anywhere.
+        guard reader.size > 0 else { throw GantryError("\(source) is empty (0 bytes), not a Gantry checkpoint") }
+        guard reader.size >= magic.count, try reader.take(magic.count, "the magic") == magic else {
             throw GantryError("\(source) is not a Gantry checkpoint (wrong magic bytes)")
         }
-        var reader = ByteReader(bytes: bytes, source: source, offset: magic.count)
         let version: UInt32 = try reader.read()
         guard version <= formatVersion, version > 0 else {
             throw GantryError("\(source) has checkpoint format version \(version); this Gantry reads versions up to \(formatVersion): update Gantry to read it")
         }
         let count: UInt32 = try reader.read()
-        var sections: [Section] = []
+        // A section takes at least its 14 header bytes: more than fit is a lie, not a loop.
+        let sectionHeaderBytes = 2 + 8 + 4
+        guard Int(count) <= reader.remaining / sectionHeaderBytes else {
+            throw reader.truncated("the section table (it claims \(count) sections)")
+        }
+        var entries: [TableEntry] = []
+        entries.reserveCapacity(Int(count))
         for index in 0..<count {
             let nameLength: UInt16 = try reader.read()
             let name = String(decoding: try reader.take(Int(nameLength), "the name of section \(index)"), as: UTF8.self)
             let length: UInt64 = try reader.read()
             let crc: UInt32 = try reader.read()
-            guard length <= UInt64(bytes.count) else { throw reader.truncated("section \(name)") }
-            sections.append(Section(name: name, payload: try reader.take(Int(length), "section \(name)"), storedCRC: crc))
+            let shown = printable(name)
+            guard length <= UInt64(reader.remaining) else { throw reader.truncated("section \(shown)") }
+            entries.append(TableEntry(name: name, offset: reader.offset, length: Int(length), crc: crc))
+            try reader.skip(Int(length), "section \(shown)")
         }
-        guard reader.offset == bytes.count else {
-            throw GantryError("\(source) has \(bytes.count - reader.offset) unexpected bytes after its last section")
+        guard reader.remaining == 0 else {
+            throw GantryError("\(source) has \(reader.remaining) unexpected bytes after its last section")
         }
-        return CheckpointFile(version: version, sections: sections)
+        return (version, entries)
     }
 
     static func crc32(_ bytes: [UInt8]) -> UInt32 {

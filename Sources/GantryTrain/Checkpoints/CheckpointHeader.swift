@@ -28,6 +28,9 @@ public struct CheckpointHeader: Codable {
     public var gantryVersion: String
     /// The run's training options (TrainingOptions.settings).
     public var options: [String: SettingValue]
+    /// The id of the run that wrote it, as in its config.json (RunIdentity); nil in format
+    /// versions 1 and 2.
+    public var runId: String? = nil
 
     /// The run's training options, read back through the flag parser.
     public func trainingOptions(source: String) throws -> TrainingOptions {

@@ -10,10 +10,7 @@ public struct ResumePoint {
     public static func find(_ resume: String, runDirectory: String?, warn: (String) -> Void) throws -> ResumePoint? {
         guard resume == "auto" else {
             let path = try CheckpointDirectory.resolve(resume)
-            let bytes = try AtomicFile.read(path)
-            // An empty file must not pass for "no checkpoint" (a fresh run) further on.
-            guard !bytes.isEmpty else { throw GantryError("--resume \(path): the file is empty (0 bytes), not a checkpoint") }
-            return ResumePoint(path: path, bytes: bytes)
+            return ResumePoint(path: path, bytes: try Checkpoint.read(path))
         }
         guard let runDirectory else {
             throw GantryError("--resume auto needs --out RUN_DIR: the run directory whose checkpoints to continue from")

@@ -10,6 +10,9 @@ struct RunConfig: Codable {
     var host: String
     var started: String
     var arguments: [String]
+    /// The run's id (RunIdentity), also in every checkpoint it writes; nil in a config.json
+    /// written before run ids, until the run is resumed.
+    var runId: String?
     /// The checkpoint a run directory was seeded from (`--resume FILE` into a new `--out`).
     var resumedFrom: String?
     /// Every time the run was resumed: at which step, on how many ranks, with which flags changed.

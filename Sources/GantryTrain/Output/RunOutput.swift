@@ -14,6 +14,8 @@ import GantryData
 /// and the console: one progress line per log step.
 public final class RunOutput {
     public let directory: String
+    /// The run's id (RunIdentity), written into every checkpoint.
+    public let runId: String
     private let metrics: MetricsLog
     private let events: EventFile
     private let startTime = Clock.now()
@@ -48,6 +50,8 @@ public final class RunOutput {
             } catch {
                 throw GantryError("cannot read \(configPath) to record the resumption: \(error)")
             }
+            // A run directory from before run ids gets one now.
+            config.runId = config.runId ?? RunIdentity.random()
             config.resumes.append(Resumption(step: resumedStep, worldSize: plan.worldSize, globalBatch: plan.globalBatch,
                                              totalSteps: plan.totalSteps, checkpoint: checkpointPath ?? "", time: now,
                                              changed: changed, arguments: arguments))
@@ -58,8 +62,9 @@ public final class RunOutput {
                                versions: ["gantry": GantryVersion.current, "mpi": Communicator.libraryVersion,
                                           "openblas": BLAS.configuration],
                                host: ProcessInfo.processInfo.hostName, started: now, arguments: arguments,
-                               resumedFrom: checkpointPath, resumes: [])
+                               runId: RunIdentity.random(), resumedFrom: checkpointPath, resumes: [])
         }
+        runId = config.runId!
         let configText = try JSONCoding.encode(config, pretty: true) + [10]
         try AtomicFile.write(configText, to: configPath)
         metrics = try MetricsLog(path: "\(directory)/metrics.jsonl", keepingStepsThrough: resumedStep)
@@ -73,7 +78,7 @@ public final class RunOutput {
     func announce(plan: TrainingPlan, generator: Network, discriminator: Network, startStep: Int) {
         self.startStep = startStep
         let from = startStep > 0 ? ", resuming at step \(startStep)" : ""
-        print("gantry \(GantryVersion.current): training \(plan.model.rawValue) on \(plan.dataset.name) "
+        print("gantry \(GantryVersion.current): training \(plan.model.rawValue) on \(printable(plan.dataset.name)) "
               + "(\(plan.dataset.count) samples) with \(plan.worldSize) rank\(plan.worldSize == 1 ? "" : "s"), "
               + "batch \(plan.localBatch) per rank (global \(plan.globalBatch)), \(plan.totalSteps) steps\(from)")
         print("G: \(generator.parameters.count) parameters, D: \(discriminator.parameters.count) parameters; run directory \(directory)")
@@ -112,6 +117,8 @@ public final class RunOutput {
 
     func writeCheckpoint(_ checkpoint: Checkpoint, keep: Int, keepEvery: Int?) throws {
         let checkpoints = CheckpointDirectory(runDirectory: directory)
+        var checkpoint = checkpoint
+        checkpoint.header.runId = runId
         try checkpoint.write(to: checkpoints.file(step: checkpoint.header.step))
         checkpoints.prune(keep: keep, keepEvery: keepEvery)
     }

@@ -36,22 +36,8 @@ public enum AtomicFile {
         }
     }
 
+    /// The bytes of the regular file `path`; a FIFO, directory or device is refused unread.
     public static func read(_ path: String) throws -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw systemError("cannot open \(path)") }
-        defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else { throw systemError("cannot stat \(path)") }
-        var bytes = [UInt8](repeating: 0, count: Int(info.st_size))
-        var done = 0
-        try bytes.withUnsafeMutableBytes { raw in
-            while done < raw.count {
-                let n = Glibc.read(fd, raw.baseAddress! + done, raw.count - done)
-                if n < 0 && errno == EINTR { continue }
-                guard n > 0 else { throw systemError("cannot read \(path)") }
-                done += n
-            }
-        }
-        return bytes
+        try RegularFile(path: path).readAll()
     }
 }

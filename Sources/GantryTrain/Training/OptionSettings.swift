@@ -96,7 +96,7 @@ extension TrainingOptions {
     public init(settings: [String: SettingValue], source: String) throws {
         let known = Self.settingNames
         if let unknown = settings.keys.sorted().first(where: { !known.contains(Self.settingName(ofProperty: $0)) }) {
-            throw GantryError("\(source): unknown training option '\(unknown)'")
+            throw GantryError("\(source): unknown training option '\(printable(unknown))'")
         }
         do {
             self = try Self.parse(Self.arguments(for: settings))
@@ -106,7 +106,7 @@ extension TrainingOptions {
                 do {
                     _ = try Self.parse(Self.arguments(for: [key: settings[key]!]))
                 } catch {
-                    throw GantryError("\(source): training option '\(key)': \(Self.message(for: error))")
+                    throw GantryError("\(source): training option '\(printable(key))': \(printable(Self.message(for: error), limit: 500))")
                 }
             }
             throw GantryError("\(source): \(Self.message(for: error))")

@@ -19,8 +19,8 @@ public struct TrainingPlan {
         do {
             dataset = try makeDataset(options.data, seed: options.seed)
         } catch let error as DatasetError {
-            if case .unknownDataset = error { throw GantryError.usage("--data \(options.data): \(error)") }
-            throw GantryError("--data \(options.data): \(error)")
+            if case .unknownDataset = error { throw GantryError.usage("--data \(printable(options.data)): \(printable("\(error)", limit: 500))") }
+            throw GantryError("--data \(printable(options.data)): \(printable("\(error)", limit: 500))")
         }
         try self.init(options: options, worldSize: worldSize, dataset: dataset)
     }
@@ -43,16 +43,16 @@ public struct TrainingPlan {
         let shape = dataset.shape
         let expected = model.sampleShape
         guard shape.channels == expected.channels, shape.height == expected.height, shape.width == expected.width else {
-            throw GantryError.usage("model \(model.rawValue) takes samples of \(expected) but dataset \(dataset.name) has \(shape)")
+            throw GantryError.usage("model \(model.rawValue) takes samples of \(expected) but dataset \(printable(dataset.name)) has \(shape)")
         }
         guard dataset.count >= globalBatch else {
-            throw GantryError.usage("dataset \(dataset.name) has \(dataset.count) samples, fewer than the global batch of \(globalBatch)")
+            throw GantryError.usage("dataset \(printable(dataset.name)) has \(dataset.count) samples, fewer than the global batch of \(globalBatch)")
         }
         batchesPerEpoch = dataset.count / globalBatch
 
         if let epochs = options.epochs {
             let (batches, overflow) = epochs.multipliedReportingOverflow(by: batchesPerEpoch)
-            guard !overflow else { throw GantryError.usage("--epochs \(epochs) is more passes over \(dataset.name) than can be counted") }
+            guard !overflow else { throw GantryError.usage("--epochs \(epochs) is more passes over \(printable(dataset.name)) than can be counted") }
             totalSteps = max(1, batches / options.dSteps)
         } else {
             totalSteps = options.steps ?? TrainingOptions.defaultSteps
