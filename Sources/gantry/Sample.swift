@@ -86,7 +86,7 @@ struct Sample: ParsableCommand {
             walkFloats = (2 * walks + count) * dimension
         }
         let chunk = trained.chunkMemoryFloats(count: Int(min(count, Double(trained.chunkSize))))
-        let flags = interpolate.map { "--interpolate \($0) --count \(self.count ?? Self.defaultWalks)" } ?? "--count \(Int(count))"
+        let flags = interpolate.map { "--interpolate \($0) --count \(self.count ?? Self.defaultWalks)" } ?? "--count \(self.count ?? trained.pictureCount)"
         return MemoryBudget(what: "sample \(flags) --out \(out)",
                             bytes: 4 * (chunk + walkFloats) + output.heldBytes(count: count, model: trained.model, layout: layout),
                             remedy: "lower --count, or write a folder (DIR/), which holds one sample at a time")
