@@ -24,6 +24,7 @@ public final class Colorized: Dataset {
 
     public var name: String { "color32:\(base.name)" }
     public var count: Int { base.count }
+    public var residentBytes: Int { base.residentBytes + 4 * base.shape.spatial }
     public var shape: SampleShape { SampleShape(channels: 3, height: Self.side, width: Self.side) }
 
     /// The ink colour of `index`: a random hue at full saturation, each channel in [0, 1].

@@ -29,12 +29,18 @@ public protocol Dataset {
     var name: String { get }
     var count: Int { get }
     var shape: SampleShape { get }
+    /// Bytes the dataset holds in memory for as long as it is open (a file's images; a
+    /// dataset drawn on demand holds next to nothing), for the memory budget.
+    var residentBytes: Int { get }
     /// Writes sample `index`: channel c's height × width plane (row-major) starts at
     /// `destination + c * channelStride`. Images are scaled to [-1, 1].
     func write(sample index: Int, into destination: UnsafeMutablePointer<Float>, channelStride: Int)
 }
 
 extension Dataset {
+    /// Drawn on demand: nothing held.
+    public var residentBytes: Int { 0 }
+
     /// Writes the samples `indices` as a channel-major (C, n, H, W) batch: sample j's
     /// channel c starts at (c·n + j)·H·W, the layout of GantryNN's activations.
     public func writeBatch(indices: some Collection<Int>, into destination: UnsafeMutablePointer<Float>) {

@@ -19,6 +19,7 @@ public struct IDXImages: Dataset {
     public let count: Int
     public let shape: SampleShape
     public let pixels: [UInt8]
+    public var residentBytes: Int { pixels.count }
 
     /// Reads `path`: an IDX file (raw or gzip), or a directory holding one of `standardNames`.
     public init(path: String) throws {

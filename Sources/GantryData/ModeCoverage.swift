@@ -36,30 +36,58 @@ public struct ModeCoverage: Equatable, CustomStringConvertible {
     }
 
     private init(count: Int, mixture: Mixture2D, point: (Int) -> (x: Float, y: Float)) {
-        let radius = 3 * mixture.std
-        var hqPerMode = [Int](repeating: 0, count: mixture.modes.count)
-        var hq = 0
-        for i in 0..<count {
-            let p = point(i)
-            var nearest = 0
-            var nearestDistance = Float.infinity
-            for (m, centre) in mixture.modes.enumerated() {
-                let dx = p.x - centre.x, dy = p.y - centre.y
-                let d = dx * dx + dy * dy
-                if d < nearestDistance { nearestDistance = d; nearest = m }
-            }
-            // NaN coordinates never compare below the radius, so they count as low quality.
-            if nearestDistance <= radius * radius {
-                hqPerMode[nearest] += 1
-                hq += 1
-            }
+        var tally = Tally(mixture: mixture)
+        tally.add(count: count, point: point)
+        self = tally.coverage
+    }
+
+    /// The counts behind a `ModeCoverage`, added to a batch at a time: `gantry eval`
+    /// evaluates any number of samples without holding them.
+    public struct Tally {
+        public let mixture: Mixture2D
+        private var hqPerMode: [Int]
+        private var hq = 0
+        private var samples = 0
+
+        public init(mixture: Mixture2D) {
+            self.mixture = mixture
+            hqPerMode = [Int](repeating: 0, count: mixture.modes.count)
         }
-        let onePercent = 0.01 * Double(count)
-        self.init(modes: mixture.modes.count,
-                  modesCovered: hqPerMode.filter { $0 >= 1 }.count,
-                  modesWithOnePercent: hqPerMode.filter { $0 >= 1 && Double($0) >= onePercent }.count,
-                  highQualityShare: count == 0 ? 0 : Double(hq) / Double(count),
-                  samples: count)
+
+        /// Adds a channel-major (2, count) batch, as the generator writes it.
+        public mutating func add(channelMajor batch: UnsafePointer<Float>, count: Int) {
+            add(count: count) { (x: batch[$0], y: batch[count + $0]) }
+        }
+
+        mutating func add(count: Int, point: (Int) -> (x: Float, y: Float)) {
+            let radius = 3 * mixture.std
+            for i in 0..<count {
+                let p = point(i)
+                var nearest = 0
+                var nearestDistance = Float.infinity
+                for (m, centre) in mixture.modes.enumerated() {
+                    let dx = p.x - centre.x, dy = p.y - centre.y
+                    let d = dx * dx + dy * dy
+                    if d < nearestDistance { nearestDistance = d; nearest = m }
+                }
+                // NaN coordinates never compare below the radius, so they count as low quality.
+                if nearestDistance <= radius * radius {
+                    hqPerMode[nearest] += 1
+                    hq += 1
+                }
+            }
+            samples += count
+        }
+
+        /// The coverage of every sample added so far.
+        public var coverage: ModeCoverage {
+            let onePercent = 0.01 * Double(samples)
+            return ModeCoverage(modes: mixture.modes.count,
+                                modesCovered: hqPerMode.filter { $0 >= 1 }.count,
+                                modesWithOnePercent: hqPerMode.filter { $0 >= 1 && Double($0) >= onePercent }.count,
+                                highQualityShare: samples == 0 ? 0 : Double(hq) / Double(samples),
+                                samples: samples)
+        }
     }
 
     public var description: String {

@@ -58,15 +58,12 @@ public final class Network {
         state = FloatBuffer(count: stateTotal)
 
         var activations: [FloatBuffer] = [], outputs: [UnsafeMutablePointer<Float>] = []
-        var previousOwnsItsOutput = false  // the network's input is not ours to overwrite
-        for (i, layer) in layers.enumerated() {
-            let inPlace = previousOwnsItsOutput && Self.canRunInPlace(layer, after: layers[i - 1])
-            previousOwnsItsOutput = !inPlace
-            if inPlace {
-                outputs.append(outputs[i - 1])
-            } else {
+        for (i, (layer, owns)) in zip(layers, Self.ownsOutput(layers)).enumerated() {
+            if owns {
                 activations.append(FloatBuffer(count: layer.outputShape.count * batchSize))
                 outputs.append(activations.last!.pointer)
+            } else {
+                outputs.append(outputs[i - 1])
             }
         }
         self.activations = activations
@@ -75,6 +72,19 @@ public final class Network {
         scratch.reserve(workspace: layers.map { $0.workspaceCount(batch: batchSize) }.max()!, gradient: largestActivation)
         bindLayers()
         for layer in layers { layer.resetState() }
+    }
+
+    /// For each layer, whether it gets an activation buffer of its own (false: it runs in
+    /// place, over the previous layer's output). `NetworkFootprint` counts memory by it.
+    static func ownsOutput(_ layers: [Layer]) -> [Bool] {
+        var owns: [Bool] = []
+        var previousOwnsItsOutput = false  // the network's input is not ours to overwrite
+        for (i, layer) in layers.enumerated() {
+            let inPlace = previousOwnsItsOutput && canRunInPlace(layer, after: layers[i - 1])
+            previousOwnsItsOutput = !inPlace
+            owns.append(!inPlace)
+        }
+        return owns
     }
 
     /// Whether `layer` may overwrite the output of `previous` (a layer that did not run in

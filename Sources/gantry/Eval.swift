@@ -20,6 +20,9 @@ struct Eval: ParsableCommand {
 
     func run() throws {
         let trained = try generator.load()
+        // Samples are tallied a chunk at a time: only the generator's chunk counts.
+        try MemoryBudget(what: "eval of \(trained.model.rawValue)", bytes: 4 * trained.chunkMemoryFloats(count: count),
+                         remedy: "free memory on this node").check(worldSize: 1)
         let coverage = try trained.evaluateModes(count: count, seed: generator.seed(of: trained))
         if json {
             let object: [String: Any] = [

@@ -56,6 +56,7 @@ struct Sample: ParsableCommand {
         let output = try SampleOutput(out)
         let seed = generator.seed(of: trained)
         let dimension = trained.model.noiseDimension
+        try memoryBudget(trained, output).check(worldSize: 1)
         let what: String
         if let steps = interpolate {
             let walks = count ?? Self.defaultWalks
@@ -71,5 +72,23 @@ struct Sample: ParsableCommand {
             what = "\(count) samples"
         }
         print("wrote \(what) of \(trained.model.rawValue) from \(trained.path) (step \(trained.checkpoint.header.step), seed \(seed)) to \(out)")
+    }
+
+    /// The generator a chunk at a time, what `output` keeps of all the samples, and a
+    /// latent walk's noise vectors (both ends of each walk, and every point).
+    func memoryBudget(_ trained: TrainedGenerator, _ output: SampleOutput) -> MemoryBudget {
+        let layout = ImageGrid.Layout(rows: rows, padding: padding, scale: scale)
+        let dimension = Double(trained.model.noiseDimension)
+        var count = Double(self.count ?? trained.pictureCount), walkFloats = 0.0
+        if let steps = interpolate {
+            let walks = Double(self.count ?? Self.defaultWalks)
+            count = walks * (Double(steps) + 1)
+            walkFloats = (2 * walks + count) * dimension
+        }
+        let chunk = trained.chunkMemoryFloats(count: Int(min(count, Double(trained.chunkSize))))
+        let flags = interpolate.map { "--interpolate \($0) --count \(self.count ?? Self.defaultWalks)" } ?? "--count \(self.count ?? trained.pictureCount)"
+        return MemoryBudget(what: "sample \(flags) --out \(out)",
+                            bytes: 4 * (chunk + walkFloats) + output.heldBytes(count: count, model: trained.model, layout: layout),
+                            remedy: "lower --count, or write a folder (DIR/), which holds one sample at a time")
     }
 }

@@ -28,6 +28,28 @@ public enum SampleOutput {
         }
     }
 
+    /// Bytes this output holds for `count` samples of `model` beyond the generator's chunk
+    /// (Double: the count comes from flags). A folder streams, one sample at a time; a grid
+    /// and arrays hold every sample, and then their encoding.
+    public func heldBytes(count: Double, model: ModelKind, layout: ImageGrid.Layout) -> Double {
+        let shape = model.sampleShape, floatBytes = 4.0
+        switch self {
+        case .folder:
+            return floatBytes * Double(shape.count)
+        case .arrays:
+            // the samples and the noise as floats, then the same again encoded in the .npz
+            return 2 * floatBytes * count * Double(shape.count + model.noiseDimension)
+        case .picture:
+            guard shape.spatial > 1 else {  // a scatter plot: the points, generated and real
+                return count * (floatBytes * Double(shape.count) + 4 * 2 * floatBytes)
+            }
+            // the samples as floats, then the grid's pixels (a byte per channel) and their PNG
+            let scale = Double(layout.scale), padding = Double(layout.padding)
+            let tile = (Double(shape.height) + padding) * (Double(shape.width) + padding) * scale * scale
+            return count * (floatBytes * Double(shape.count) + 2 * tile * Double(shape.channels))
+        }
+    }
+
     /// Writes `count` samples of `generator` from `noise`; `layout` arranges a grid's images
     /// (a folder's images are single samples: its scale applies, not its rows or padding).
     public func write(_ generator: TrainedGenerator, count: Int, noise: SampleNoise, layout: ImageGrid.Layout) throws {

@@ -23,6 +23,13 @@ public struct TrainedGenerator {
     /// ran, and reproduces them bit for bit (a GEMM's rounding may depend on its size).
     public var chunkSize: Int { max(256, pictureCount) }
 
+    /// Floats that generating `count` samples a chunk at a time holds (the generator at its
+    /// chunk's batch and the chunk's noise), whatever the count.
+    public func chunkMemoryFloats(count: Int) -> Double {
+        let n = min(chunkSize, count)
+        return NetworkFootprint(layers: model.generatorLayers(), batch: n).inferenceFloats + Double(n * model.noiseDimension)
+    }
+
     /// Runs G (evaluation mode) over the first `count` vectors of `noise`, a chunk at a time:
     /// `body` gets each chunk's sample indices and its output, channel-major (C, n, H, W),
     /// valid during the call.
@@ -69,14 +76,18 @@ public struct TrainedGenerator {
         }
     }
 
-    /// Mode coverage and high-quality share (`ModeCoverage`) of `count` samples, for 2-D models.
+    /// Mode coverage and high-quality share (`ModeCoverage`) of `count` samples, for 2-D
+    /// models, tallied a chunk at a time: memory does not grow with the count.
     public func evaluateModes(count: Int, seed: UInt64) throws -> ModeCoverage {
         guard model == .mlp else {
             throw GantryError("gantry eval measures mode coverage of 2-D models (mlp); \(path) holds a \(model.rawValue)")
         }
         let mixture = try trainingMixture()
-        let samples = generate(count: count, seed: seed)
-        return samples.withUnsafeBufferPointer { ModeCoverage(channelMajor: $0.baseAddress!, count: count, mixture: mixture) }
+        var tally = ModeCoverage.Tally(mixture: mixture)
+        forEachChunk(count: count, noise: .stream(seed: seed)) { chunk, output in
+            tally.add(channelMajor: output, count: chunk.count)
+        }
+        return tally.coverage
     }
 
     /// The 2-D mixture this checkpoint's generator was trained on.

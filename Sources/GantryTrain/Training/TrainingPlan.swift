@@ -61,6 +61,8 @@ public struct TrainingPlan {
         guard !totalSteps.multipliedReportingOverflow(by: options.dSteps).overflow else {
             throw GantryError.usage("\(totalSteps) steps of --d-steps \(options.dSteps) are more batches than can be counted")
         }
+        // Last: the refusal names the batch, which the checks above have made sense of.
+        try MemoryBudget.training(self).check(worldSize: worldSize)
     }
 
     /// The batch per rank and the global batch that `options` give on `worldSize` ranks.

@@ -1,0 +1,69 @@
+import XCTest
+@testable import GantryTrain
+import GantryNN
+import GantryData
+import GantryMPI
+
+/// The memory budget's estimate, from the layer definitions, against what the networks and
+/// the trainer then really allocate; and the refusal it makes.
+final class MemoryBudgetTests: XCTestCase {
+    /// Each network's footprint is what `Network.init` allocates, to the float, scratch
+    /// space included (a fresh space: the shared one may have grown for other tests).
+    func testFootprintIsWhatTheNetworksAllocate() {
+        for model in ModelKind.allCases {
+            for batch in [1, 7, 64, 300] {
+                let scratch = ScratchSpace()
+                let g = Network(name: "G", layers: model.generatorLayers(), batchSize: batch, scratch: scratch)
+                let d = Network(name: "D", layers: model.discriminatorLayers(), batchSize: batch, scratch: scratch)
+                let (fg, fd) = model.footprints(batch: batch)
+                let what = "\(model.rawValue) at batch \(batch)"
+                for (network, footprint) in [(g, fg), (d, fd)] {
+                    XCTAssertEqual(footprint.parameters, network.parameters.count, what)
+                    XCTAssertEqual(footprint.state, network.state.count, what)
+                    XCTAssertEqual(footprint.activations, Double(network.activationMemoryFloats), what)
+                }
+                XCTAssertEqual(NetworkFootprint.scratchFloats([fg, fd]), Double(scratch.allocatedFloats), what)
+            }
+        }
+    }
+
+    /// dcgan28 at batch 64: the estimate is the trainer's count of its buffers (the
+    /// benchmark's "model buffers"), within the slack of a shared scratch space that other
+    /// tests of this process may have grown.
+    func testTrainerEstimateMatchesTheTrainersBuffers() throws {
+        let communicator = try XCTUnwrap(MemoryBudgetTests.communicator)
+        let options = try TrainingOptions.parse(["--model", "dcgan28", "--data", "glyphs", "--batch", "64"])
+        let plan = try TrainingPlan(options: options, worldSize: 1)
+        let trainer = try Trainer(plan: plan, communicator: communicator, output: nil)
+        let estimate = ModelKind.dcgan28.trainerFloats(batch: 64), counted = Double(trainer.allocatedFloats)
+        XCTAssertEqual(estimate, counted, accuracy: 0.1 * counted)
+        XCTAssertGreaterThan(estimate, 12_000_000)  // about 50 MB (docs/performance.md, "Memory")
+        // The budget adds the picture generator (batch 64: about 15 MB) and nothing for
+        // glyphs (drawn on demand).
+        let budget = MemoryBudget.training(plan)
+        XCTAssertEqual(budget.bytes - 4 * estimate, 15e6, accuracy: 1e6)
+    }
+
+    /// A batch the node cannot hold is a usage error naming both amounts, the source of the
+    /// limit and the flag; the estimate grows with the batch and the dataset's bytes.
+    func testRefusalNamesWhatIsNeededAndWhatThereIs() throws {
+        let small = MemoryBudget.training(try TrainingPlan(options: try TrainingOptions.parse(["--model", "dcgan28", "--batch", "64"]), worldSize: 1))
+        let large = MemoryBudget.training(try TrainingPlan(options: try TrainingOptions.parse(["--model", "dcgan28", "--batch", "640"]), worldSize: 1))
+        XCTAssertGreaterThan(large.bytes, 4 * small.bytes)
+        XCTAssertNoThrow(try small.check(MemoryLimit(bytesPerRank: 1e9, source: "test")))
+        XCTAssertThrowsError(try small.check(MemoryLimit(bytesPerRank: 10 * 1024 * 1024, source: "GANTRY_MEMORY_LIMIT"))) {
+            let error = $0 as? GantryError
+            XCTAssertEqual(error?.exitCode, 64)
+            let message = error?.description ?? ""
+            XCTAssertTrue(message.hasPrefix("dcgan28 at --batch 64 needs about \(MemoryBudget.size(small.bytes)) per rank;"), message)
+            XCTAssertTrue(message.hasSuffix("this node allows 10 MB per rank (GANTRY_MEMORY_LIMIT); lower --batch"), message)
+        }
+        let idx = try IDXImages(bytes: [0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 28, 0, 0, 0, 28] + [UInt8](repeating: 0, count: 2 * 784),
+                                source: "two.idx")
+        XCTAssertEqual(idx.residentBytes, 2 * 784)
+        XCTAssertEqual(try Colorized(base: idx, seed: 1).residentBytes, 2 * 784 + 4 * 784)
+    }
+
+    /// MPI in this test process (a world of one rank).
+    static let communicator = try? GantryMPI.Communicator.initialize()
+}
