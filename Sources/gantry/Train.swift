@@ -15,7 +15,7 @@ struct Train: ParsableCommand {
         {"steps": 500, "lr_g": 0.0001}, or a run's config.json, whose options are taken \
         without --out); flags given on the command line override it. With --resume, flags \
         not given keep the checkpoint's values; --model and --seed cannot change. SIGTERM, SIGINT or SIGUSR1 makes every rank stop at the next step boundary, \
-        write a checkpoint and exit 0; a second signal ends at once.
+        write a checkpoint and exit 0; a second signal more than 2 s later ends at once.
         """)
 
     @OptionGroup var options: TrainingOptions
