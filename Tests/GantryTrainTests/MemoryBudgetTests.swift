@@ -40,15 +40,15 @@ final class MemoryBudgetTests: XCTestCase {
         XCTAssertGreaterThan(estimate, 12_000_000)  // about 50 MB (docs/performance.md, "Memory")
         // The budget adds the picture generator (batch 64: about 15 MB) and nothing for
         // glyphs (drawn on demand).
-        let budget = MemoryBudget.training(plan)
+        let budget = plan.memoryBudget
         XCTAssertEqual(budget.bytes - 4 * estimate, 15e6, accuracy: 1e6)
     }
 
     /// A batch the node cannot hold is a usage error naming both amounts, the source of the
     /// limit and the flag; the estimate grows with the batch and the dataset's bytes.
     func testRefusalNamesWhatIsNeededAndWhatThereIs() throws {
-        let small = MemoryBudget.training(try TrainingPlan(options: try TrainingOptions.parse(["--model", "dcgan28", "--batch", "64"]), worldSize: 1))
-        let large = MemoryBudget.training(try TrainingPlan(options: try TrainingOptions.parse(["--model", "dcgan28", "--batch", "640"]), worldSize: 1))
+        let small = try TrainingPlan(options: try TrainingOptions.parse(["--model", "dcgan28", "--batch", "64"]), worldSize: 1).memoryBudget
+        let large = try TrainingPlan(options: try TrainingOptions.parse(["--model", "dcgan28", "--batch", "640"]), worldSize: 1).memoryBudget
         XCTAssertGreaterThan(large.bytes, 4 * small.bytes)
         XCTAssertNoThrow(try small.check(MemoryLimit(bytesPerRank: 1e9, source: "test")))
         XCTAssertThrowsError(try small.check(MemoryLimit(bytesPerRank: 10 * 1024 * 1024, source: "GANTRY_MEMORY_LIMIT"))) {

@@ -1,4 +1,5 @@
 import GantryData
+import GantryNN
 
 /// Options checked against the world size and the dataset: what a run will actually do.
 /// Every error names the flag at fault and is a usage error (exit 64).
@@ -62,7 +63,7 @@ public struct TrainingPlan {
             throw GantryError.usage("\(totalSteps) steps of --d-steps \(options.dSteps) are more batches than can be counted")
         }
         // Last: the refusal names the batch, which the checks above have made sense of.
-        try MemoryBudget.training(self).check(worldSize: worldSize)
+        try memoryBudget.check(worldSize: worldSize)
     }
 
     /// The batch per rank and the global batch that `options` give on `worldSize` ranks.
@@ -77,5 +78,24 @@ public struct TrainingPlan {
             throw GantryError.usage("--global-batch \(global) does not divide evenly across \(worldSize) ranks")
         }
         return (global / worldSize, global)
+    }
+}
+
+extension TrainingPlan {
+    /// `train` on one rank: the trainer's model (`ModelKind.trainerFloats`), the generator of
+    /// the run's sample pictures and its noise, and the dataset's own memory, which every
+    /// rank holds.
+    public var memoryBudget: MemoryBudget {
+        let model = self.model, pictures = SamplePicture.count(for: model)
+        // The picture generator shares the trainer's scratch space: at batches above the
+        // picture's, it needs none of its own.
+        let pictureGenerator = NetworkFootprint(layers: model.generatorLayers(), batch: pictures)
+        let pictureFloats = pictureGenerator.inferenceFloats - pictureGenerator.workspace
+            + Double(pictures * model.noiseDimension)
+        let floats = model.trainerFloats(batch: localBatch) + pictureFloats
+        let batch = options.globalBatch.map { "--global-batch \($0) (\(localBatch) per rank)" }
+            ?? "--batch \(localBatch)"
+        return MemoryBudget(what: "\(model.rawValue) at \(batch)", bytes: 4 * floats + Double(dataset.residentBytes),
+                            remedy: options.globalBatch == nil ? "lower --batch" : "lower --global-batch")
     }
 }
