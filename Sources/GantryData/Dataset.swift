@@ -119,17 +119,20 @@ public let datasetNames = ["ring8", "grid25", "glyphs", "idx:PATH", "color32:gly
 /// (an IDX image file, raw or gzip, or a directory holding train-images-idx3-ubyte[.gz]), or
 /// "color32:SPEC" (a grayscale SPEC coloured to 3×32×32, `Colorized`). `seed` drives the
 /// synthetic datasets and the colours; the IDX reader ignores it.
-public func makeDataset(_ spec: String, seed: UInt64) throws -> any Dataset {
+///
+/// `maximumBytes`: the most memory the dataset may hold; a file whose header asks for more
+/// is refused before its pixels are read (the memory budget of docs/reliability.md).
+public func makeDataset(_ spec: String, seed: UInt64, maximumBytes: Int = .max) throws -> any Dataset {
     switch spec {
     case "ring8": return Mixture2D.ring8(seed: seed)
     case "grid25": return Mixture2D.grid25(seed: seed)
     case "glyphs": return Glyphs(seed: seed)
     default:
         if spec.hasPrefix("idx:"), spec.count > 4 {
-            return try IDXImages(path: String(spec.dropFirst(4)))
+            return try IDXImages(path: String(spec.dropFirst(4)), maximumBytes: maximumBytes)
         }
         if spec.hasPrefix("color32:"), spec.count > 8 {
-            return try Colorized(base: try makeDataset(String(spec.dropFirst(8)), seed: seed), seed: seed)
+            return try Colorized(base: try makeDataset(String(spec.dropFirst(8)), seed: seed, maximumBytes: maximumBytes), seed: seed)
         }
         throw DatasetError.unknownDataset(spec: spec, valid: datasetNames)
     }

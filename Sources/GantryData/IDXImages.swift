@@ -21,8 +21,9 @@ public struct IDXImages: Dataset {
     public let pixels: [UInt8]
     public var residentBytes: Int { pixels.count }
 
-    /// Reads `path`: an IDX file (raw or gzip), or a directory holding one of `standardNames`.
-    public init(path: String) throws {
+    /// Reads `path`: an IDX file (raw or gzip), or a directory holding one of `standardNames`,
+    /// whose pixels may take at most `maximumBytes`.
+    public init(path: String, maximumBytes: Int = .max) throws {
         let file = try Self.resolve(path)
         // Non-blocking, so that a FIFO without a writer cannot hang the open; fstat on the
         // descriptor then refuses anything but a regular file before a byte is read.
@@ -40,7 +41,7 @@ public struct IDXImages: Dataset {
         defer { gzclose(handle) }
         gzbuffer(handle, 1 << 17)
         var stream = GzipStream(file: handle, path: file, fileSize: Int(info.st_size))
-        try self.init(parsing: &stream, source: file)
+        try self.init(parsing: &stream, source: file, maximumBytes: maximumBytes)
     }
 
     /// Parses the bytes of an (uncompressed) IDX file. `source` names it in errors and
@@ -51,8 +52,8 @@ public struct IDXImages: Dataset {
         try self.init(parsing: &stream, source: source)
     }
 
-    private init(parsing stream: inout some IDXByteStream, source: String) throws {
-        let (count, rows, columns, pixels) = try Self.parse(&stream, path: source)
+    private init(parsing stream: inout some IDXByteStream, source: String, maximumBytes: Int = .max) throws {
+        let (count, rows, columns, pixels) = try Self.parse(&stream, path: source, maximumBytes: maximumBytes)
         self.path = source
         name = "idx:" + source
         self.count = count
@@ -88,7 +89,8 @@ public struct IDXImages: Dataset {
 
     /// The parser, reading the stream front to back: the header is checked before any pixel
     /// is read, so a wrong or absurd file fails fast without reading it whole.
-    static func parse(_ stream: inout some IDXByteStream, path: String) throws -> (count: Int, rows: Int, columns: Int, pixels: [UInt8]) {
+    static func parse(_ stream: inout some IDXByteStream, path: String, maximumBytes: Int = .max) throws
+        -> (count: Int, rows: Int, columns: Int, pixels: [UInt8]) {
         let header = Array(try stream.read(upTo: 16))
         let headerBytes = header.count
         func word(_ i: Int) -> UInt32 {
@@ -113,6 +115,10 @@ public struct IDXImages: Dataset {
             throw DatasetError.invalidHeader(path: path, reason: "\(count) images of \(rows)x\(columns) is implausibly large")
         }
 
+        guard payload <= maximumBytes else {
+            throw DatasetError.invalidHeader(path: path, reason: "\(count) images of \(rows)x\(columns) need \(payload) bytes, "
+                + "more than the \(maximumBytes) bytes of memory a rank may use here (GANTRY_MEMORY_LIMIT, docs/reliability.md)")
+        }
         // The header's claim against what the file can hold, before anything is allocated.
         let declaredBytes = 16 + payload
         switch stream.length {

@@ -121,6 +121,9 @@ final class HostileInputTableTests: XCTestCase {
             train("global batch overflow", ["--batch", "4611686018427387904"], 64, ["--batch"]),
             train("over the memory budget", ranks: 1, ["--model", "dcgan28", "--batch", "60000"], 64, ["--batch", "GB"],
                   environment: ["GANTRY_MEMORY_LIMIT": "2G"]),
+            train("dataset over the memory budget", ranks: 1,
+                  ["--data", "idx:" + write([0, 0, 8, 3, 0, 0, 0, 200, 0, 0, 0, 28, 0, 0, 0, 28] + [UInt8](repeating: 0, count: 200 * 784),
+                                            "big-idx")], 1, ["big-idx", "GANTRY_MEMORY_LIMIT"], environment: ["GANTRY_MEMORY_LIMIT": "100K"]),
             // Files and directories (1).
             train("output below a regular file", ["--model", "mlp", "--data", "ring8", "--out", write([1], "a-file") + "/run"], 1,
                   ["a-file/run"]),

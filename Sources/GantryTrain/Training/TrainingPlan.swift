@@ -18,7 +18,10 @@ public struct TrainingPlan {
     public init(options: TrainingOptions, worldSize: Int) throws {
         let dataset: Dataset
         do {
-            dataset = try makeDataset(options.data, seed: options.seed)
+            // The dataset alone must fit this rank's memory before it is read (the whole
+            // budget, model included, is checked once the plan is made).
+            let limit = try MemoryLimit.current(worldSize: worldSize).bytesPerRank
+            dataset = try makeDataset(options.data, seed: options.seed, maximumBytes: limit < 9e18 ? Int(limit) : .max)
         } catch let error as DatasetError {
             if case .unknownDataset = error { throw GantryError.usage("--data \(printable(options.data)): \(printable("\(error)", limit: 500))") }
             throw GantryError("--data \(printable(options.data)): \(printable("\(error)", limit: 500))")
