@@ -35,7 +35,8 @@ struct Train: ParsableCommand {
         // checkpoint's values, and the command line overrides the configuration file.
         let arguments = CommandLine.arguments
         let commandLine = Array(arguments.drop { $0 != "train" }.dropFirst())
-        // From the start: a launcher's SIGTERM while the data loads stops at the first step.
+        // The one place the stop request is installed, from the start: a launcher's SIGTERM
+        // while the data loads stops the run at its first step boundary.
         StopSignal.install()
         Job.run { communicator in
             let (given, options): ([String], TrainingOptions) = Job.agree(communicator) {

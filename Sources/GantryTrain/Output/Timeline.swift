@@ -113,7 +113,7 @@ public final class Timeline {
         let fd = open(partPath, O_WRONLY | O_APPEND | O_CLOEXEC)
         guard fd >= 0 else { throw systemError("cannot open \(partPath)") }
         defer { close(fd) }
-        guard writeAll(fd, Array(text.utf8)) else { throw systemError("cannot append to \(partPath)") }
+        try appendWhole(fd, Array(text.utf8), path: partPath)
         count = 0
     }
 

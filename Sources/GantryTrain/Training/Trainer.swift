@@ -100,6 +100,8 @@ public final class Trainer {
 
     // MARK: The loop
 
+    /// Trains to `plan.totalSteps`. A stop request (StopSignal) is honoured at each step
+    /// boundary; the command installs its handler (gantry train does, from its start).
     public func run() throws {
         let total = plan.totalSteps, options = plan.options
         // Rank 0's replica is the reference: every rank starts from its exact bits.
@@ -107,7 +109,6 @@ public final class Trainer {
             try communicator.broadcast(network.parameters.pointer, count: network.parameters.count)
             try communicator.broadcast(network.state.pointer, count: network.state.count)
         }
-        StopSignal.install()
         // Watched from here on: setup may take long legitimately, the loop's phases may not.
         let watchdog = StallWatchdog(progress: progress, warning: StallThreshold(seconds: Double(options.stallWarn)),
                                      timeout: StallThreshold(seconds: Double(options.stallTimeout)),
