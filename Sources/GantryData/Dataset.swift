@@ -35,11 +35,22 @@ public protocol Dataset {
     /// Writes sample `index`: channel c's height × width plane (row-major) starts at
     /// `destination + c * channelStride`. Images are scaled to [-1, 1].
     func write(sample index: Int, into destination: UnsafeMutablePointer<Float>, channelStride: Int)
+    /// The names of the classes when the samples are labelled ("0"…"9" for digits, the
+    /// sub-folder names of a `folder:` tree), empty when they are not.
+    var classNames: [String] { get }
+    /// The class of sample `index`, an index into `classNames`; nil for an unlabelled dataset.
+    func label(ofSample index: Int) -> Int?
 }
 
 extension Dataset {
     /// Drawn on demand: nothing held.
     public var residentBytes: Int { 0 }
+
+    /// Unlabelled unless the dataset says otherwise.
+    public var classNames: [String] { [] }
+    public func label(ofSample index: Int) -> Int? { nil }
+    /// Whether `label(ofSample:)` gives a class for every sample.
+    public var isLabelled: Bool { !classNames.isEmpty }
 
     /// Writes the samples `indices` as a channel-major (C, n, H, W) batch: sample j's
     /// channel c starts at (c·n + j)·H·W, the layout of GantryNN's activations.
