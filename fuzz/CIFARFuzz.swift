@@ -23,22 +23,11 @@ let batches = scratch + "/batches"
 let named = scratch + "/named"
 let metaPath = named + "/" + CIFAR10.metaName
 
-/// The outcome of reading, comparable across the routes.
-enum Outcome: Equatable {
-    case images(pixels: [UInt8], labels: [UInt8], classNames: [String])
-    case refused(DatasetError)
+/// What a route read: comparable across the routes.
+struct Contents: Equatable {
+    var pixels: [UInt8] = [], labels: [UInt8] = [], classNames: [String]
 }
-
-func outcome(_ read: () throws -> Outcome) -> Outcome {
-    do {
-        return try read()
-    } catch let error as DatasetError {
-        _ = error.description
-        return .refused(error)
-    } catch {
-        fatalError("the CIFAR-10 reader threw something other than a DatasetError: \(error)")
-    }
-}
+typealias Outcome = Result<Contents, DatasetError>
 
 func check(_ dataset: CIFAR10) {
     precondition(dataset.count > 0 && dataset.pixels.count == dataset.count * CIFAR10.imageBytes
@@ -52,18 +41,18 @@ func check(_ dataset: CIFAR10) {
 }
 
 func read(_ directory: String) -> Outcome {
-    outcome {
+    reading({
         let dataset = try CIFAR10(directory: directory)
         check(dataset)
-        return .images(pixels: dataset.pixels, labels: dataset.labels, classNames: dataset.classNames)
-    }
+        return Contents(pixels: dataset.pixels, labels: dataset.labels, classNames: dataset.classNames)
+    }, refusal: DatasetError.self)
 }
 
 func report(_ route: String, _ outcome: Outcome, _ size: Int) {
     guard fuzzVerbose else { return }
     switch outcome {
-    case let .images(_, labels, names): print("\(route): accepted (\(size) bytes): \(labels.count) images, classes \(names)")
-    case let .refused(error): print("\(route): refused (\(size) bytes): \(error)")
+    case let .success(contents): print("\(route): accepted (\(size) bytes): \(contents.labels.count) images, classes \(contents.classNames)")
+    case let .failure(error): print("\(route): refused (\(size) bytes): \(error)")
     }
 }
 
@@ -74,49 +63,40 @@ public func cifarFuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CIn
 
     // 1. The bytes as one batch, in memory.
     let first = batches + "/" + CIFAR10.batchNames[0]
-    let decoded = outcome {
-        var pixels: [UInt8] = [], labels: [UInt8] = []
-        try CIFAR10.decode(batch: bytes, path: first, pixels: &pixels, labels: &labels)
-        return .images(pixels: pixels, labels: labels, classNames: digits)
-    }
+    let decoded = reading({
+        var contents = Contents(classNames: digits)
+        try CIFAR10.decode(batch: bytes, path: first, pixels: &contents.pixels, labels: &contents.labels)
+        return contents
+    }, refusal: DatasetError.self)
     report("batch", decoded, bytes.count)
 
     // 2. The bytes as all five batch files.
     for name in CIFAR10.batchNames { writeFile(batches + "/" + name, bytes) }
     let fromFiles = read(batches)
     report("files", fromFiles, bytes.count)
-    switch decoded {
-    case let .images(pixels, labels, names):
-        let five = Outcome.images(pixels: Array([[UInt8]](repeating: pixels, count: 5).joined()),
-                                  labels: Array([[UInt8]](repeating: labels, count: 5).joined()), classNames: names)
-        precondition(fromFiles == five, "CIFAR10(directory:) and CIFAR10.decode disagree: \(fromFiles)")
-    case .refused:
-        precondition(fromFiles == decoded, "CIFAR10(directory:) and CIFAR10.decode disagree: \(fromFiles) vs \(decoded)")
+    // Five batches of the same records, or the same refusal.
+    let expected = decoded.map { one in
+        Contents(pixels: Array([[UInt8]](repeating: one.pixels, count: 5).joined()),
+                 labels: Array([[UInt8]](repeating: one.labels, count: 5).joined()), classNames: one.classNames)
     }
+    precondition(fromFiles == expected, "CIFAR10(directory:) and CIFAR10.decode disagree: \(fromFiles) vs \(expected)")
 
     // 3. The bytes as batches.meta.txt.
-    let parsed = outcome { .images(pixels: [], labels: [], classNames: try CIFAR10.parseClassNames(bytes, path: metaPath)) }
+    let parsed = reading({ try CIFAR10.parseClassNames(bytes, path: metaPath) }, refusal: DatasetError.self)
     writeFile(metaPath, bytes)
     let withMeta = read(named)
     report("meta", withMeta, bytes.count)
-    switch (withMeta, parsed) {
-    case let (.images(_, _, names), .images(_, _, expected)):
-        precondition(names == expected, "batches.meta.txt read \(names), parsed \(expected)")
+    precondition(withMeta.map(\.classNames) == parsed, "batches.meta.txt read and parsed disagree: \(withMeta) vs \(parsed)")
+    if case let .success(names) = parsed {
         precondition(names.allSatisfy { !$0.isEmpty && $0.unicodeScalars.allSatisfy { $0.value >= 0x20 && $0.value != 0x7f } },
                      "accepted a class name that is empty or not printable: \(names)")
-    default:
-        precondition(withMeta == parsed, "batches.meta.txt read and parsed disagree: \(withMeta) vs \(parsed)")
     }
     return 0
 }
 
 @_cdecl("LLVMFuzzerInitialize")
 public func cifarFuzzInitialize(_ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>) -> CInt {
-    if let directory = environment("GANTRY_FUZZ_WRITE_SEEDS") {
-        writeSeeds(to: directory)
-        fflush(stdout)
-        _exit(0)  // not exit(): LeakSanitizer would count the live locals of this frame as leaks
-    }
+    writeSeedsIfAsked(writeSeeds)
     for directory in [batches, named] { precondition(mkdir(directory, 0o700) == 0, "fuzz harness: mkdir \(directory) failed") }
     for name in CIFAR10.batchNames { writeFile(named + "/" + name, record(label: 3, shade: 7)) }
     atexit {

@@ -37,15 +37,12 @@ enum Outcome: Equatable {
 }
 
 func outcome(_ read: () throws -> IDXImages) -> Outcome {
-    do {
-        let images = try read()
+    switch reading(read, refusal: DatasetError.self) {
+    case let .success(images):
         check(images)
         return .images(path: images.path, count: images.count, shape: images.shape, pixels: images.pixels)
-    } catch let error as DatasetError {
-        _ = error.description
+    case let .failure(error):
         return .refused(error)
-    } catch {
-        fatalError("IDXImages threw something other than a DatasetError: \(error)")
     }
 }
 
@@ -108,25 +105,14 @@ public func idxFuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt 
     return 0
 }
 
-/// Labels, or the refusal, comparable across the two ways of reading them.
-func labelsOutcome(_ read: () throws -> [UInt8]?) -> Result<[UInt8]?, DatasetError> {
-    do {
-        return .success(try read())
-    } catch let error as DatasetError {
-        _ = error.description
-        return .failure(error)
-    } catch {
-        fatalError("the IDX labels reader threw something other than a DatasetError: \(error)")
-    }
-}
-
 func checkLabels(_ bytes: [UInt8]) {
     let declared = bytes.count >= 8 ? bytes[4..<8].reduce(0) { $0 << 8 | Int($1) } : 1
     let imageCount = max(1, min(declared, 4096)) + (bytes.last.map { $0 % 8 == 0 } == true ? 1 : 0)
     writeFile(imagesPath, idx(count: imageCount, rows: 1, columns: 1))
     writeFile(labelsPath, bytes)
-    let parsed = labelsOutcome { try IDXLabels(bytes: bytes, source: labelsPath, imageCount: imageCount).labels }
-    let beside = labelsOutcome {
+    let parsed = reading({ try IDXLabels(bytes: bytes, source: labelsPath, imageCount: imageCount).labels as [UInt8]? },
+                         refusal: DatasetError.self)
+    let beside = reading({
         let images = try IDXImages(path: imagesPath)
         if let labels = images.labels {
             precondition(images.isLabelled && images.classNames.count >= 10 && labels.labels.count == images.count
@@ -134,7 +120,7 @@ func checkLabels(_ bytes: [UInt8]) {
                          "labels accepted inconsistently: \(labels.labels.count) for \(images.count) images")
         }
         return images.labels?.labels
-    }
+    }, refusal: DatasetError.self)
     if fuzzVerbose { print("labels: \(beside) for \(imageCount) images") }
     if !bytes.starts(with: [0x1f, 0x8b]) {
         precondition(beside == parsed, "IDXImages(path:) labels and IDXLabels(bytes:) disagree: \(beside) vs \(parsed)")
@@ -143,11 +129,7 @@ func checkLabels(_ bytes: [UInt8]) {
 
 @_cdecl("LLVMFuzzerInitialize")
 public func idxFuzzInitialize(_ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>) -> CInt {
-    if let directory = environment("GANTRY_FUZZ_WRITE_SEEDS") {
-        writeSeeds(to: directory)
-        fflush(stdout)
-        _exit(0)  // not exit(): LeakSanitizer would count the live locals of this frame as leaks
-    }
+    writeSeedsIfAsked(writeSeeds)
     atexit {
         unlink(rawPath)
         unlink(gzipPath)
