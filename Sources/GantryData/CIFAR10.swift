@@ -29,21 +29,15 @@ public struct CIFAR10: Dataset {
     /// Reads the five training batches in `directory`, which may take at most `maximumBytes`:
     /// every file's size is checked before any is read.
     public init(directory: String, maximumBytes: Int = .max) throws {
-        var info = stat()
-        guard stat(directory, &info) == 0 else {
-            if errno == ENOENT || errno == ENOTDIR { throw DatasetError.missingFile(path: directory) }
-            throw DatasetError.unreadable(path: directory, reason: String(cString: strerror(errno)))
-        }
-        guard info.st_mode & S_IFMT == S_IFDIR else {
+        guard try ReadOnlyFile.status(directory).st_mode & S_IFMT == S_IFDIR else {
             throw DatasetError.unreadable(path: directory, reason: "not a directory (cifar10: takes the directory of the batch files)")
         }
         let files = Self.batchNames.map { directory + "/" + $0 }
         var sizes: [Int] = []
         for file in files {
-            guard stat(file, &info) == 0 else {
-                if errno == ENOENT || errno == ENOTDIR { throw DatasetError.missingFile(path: file) }
-                throw DatasetError.unreadable(path: file, reason: String(cString: strerror(errno)))
-            }
+            let info = try ReadOnlyFile.status(file)
+            // (ReadOnlyFile.read checks again on the open descriptor.)
+            guard info.st_mode & S_IFMT == S_IFREG else { throw DatasetError.unreadable(path: file, reason: "not a regular file") }
             let size = Int(info.st_size)
             try Self.checkSize(size, path: file)
             sizes.append(size)

@@ -72,12 +72,7 @@ public struct IDXImages: Dataset {
 
     /// A directory is searched for the standard names; a file must exist.
     static func resolve(_ path: String) throws -> String {
-        var info = stat()
-        guard stat(path, &info) == 0 else {
-            if errno == ENOENT || errno == ENOTDIR { throw DatasetError.missingFile(path: path) }
-            throw DatasetError.unreadable(path: path, reason: String(cString: strerror(errno)))
-        }
-        guard info.st_mode & S_IFMT == S_IFDIR else { return path }
+        guard try ReadOnlyFile.status(path).st_mode & S_IFMT == S_IFDIR else { return path }
         let directory = path.hasSuffix("/") ? String(path.dropLast()) : path
         for candidate in standardNames.map({ directory + "/" + $0 }) where access(candidate, F_OK) == 0 {
             return candidate

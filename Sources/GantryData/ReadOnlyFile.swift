@@ -2,6 +2,17 @@
 import Glibc
 
 enum ReadOnlyFile {
+    /// `stat` of `path` (following links): a missing path is `missingFile`, any other failure
+    /// `unreadable`.
+    static func status(_ path: String) throws -> stat {
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            if errno == ENOENT || errno == ENOTDIR { throw DatasetError.missingFile(path: path) }
+            throw DatasetError.unreadable(path: path, reason: String(cString: strerror(errno)))
+        }
+        return info
+    }
+
     /// Opens `path` for reading. Non-blocking, so that a FIFO without a writer cannot hang
     /// the open; fstat on the descriptor then refuses anything but a regular file before a
     /// byte is read. The caller closes the descriptor.

@@ -1,5 +1,6 @@
 import Foundation
 import GantryData
+import Glibc
 import XCTest
 
 final class CIFAR10Tests: XCTestCase {
@@ -85,6 +86,14 @@ final class CIFAR10Tests: XCTestCase {
         XCTAssertTrue(refusal("cifar10:" + directory + "/nowhere").contains("nowhere' does not exist"))
         try writeBatches()
         XCTAssertTrue(refusal("cifar10:" + directory + "/data_batch_1.bin").contains("not a directory"))
+
+        // A FIFO is refused without being opened (a blocking open would hang).
+        let fifo = directory + "/data_batch_5.bin"
+        try FileManager.default.removeItem(atPath: fifo)
+        XCTAssertEqual(mkfifo(fifo, 0o600), 0)
+        XCTAssertTrue(refusal().contains("data_batch_5.bin' is not readable: not a regular file"), refusal())
+        try FileManager.default.removeItem(atPath: fifo)
+        write("data_batch_5.bin", (12..<15).flatMap { record($0, label: UInt8($0 % 10)) })
 
         try FileManager.default.removeItem(atPath: directory + "/data_batch_3.bin")
         XCTAssertTrue(refusal().contains("data_batch_3.bin' does not exist"), refusal())
