@@ -68,7 +68,8 @@ final class BLASKernelTests: XCTestCase {
     /// A run records the BLAS and the CPU in config.json and names them in one start-up line.
     func testTrainRecordsTheKernels() throws {
         let run = try temporaryDirectory("kernels") + "/run"
-        let outcome = try GantryProcess.command([GantryProcess.binary, "train", "--model", "mlp", "--steps", "2", "--out", run],
+        let outcome = try GantryProcess.command([GantryProcess.binary, "train", "--model", "mlp", "--data", "ring8",
+                                                 "--steps", "2", "--out", run],
                                                 limit: 120, environment: ["GANTRY_BLAS_TEST_FALLBACK": "Prescott"])
         XCTAssertEqual(outcome.status, 0, outcome.output)
         let startup = outcome.stdout.split(separator: "\n").filter { $0.hasPrefix("BLAS: ") }
