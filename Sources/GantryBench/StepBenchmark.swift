@@ -13,7 +13,8 @@ import GantryTrain
 /// per iteration; only logging, replica checks, samples and checkpoints are left out.
 ///
 /// Before the model is built it measures OpenBLAS `sgemm` on n × n matrices on the same
-/// threads: the reference peak the iteration's achieved GFLOP/s is compared with.
+/// threads: the reference peak the iteration's achieved GFLOP/s is compared with; and the
+/// core's own peak with a multiply-add loop (FMAPeak), which slow BLAS kernels cannot lower.
 public final class StepBenchmark {
     public struct Configuration {
         /// What the benchmark trains: model, batch, threads, synchronisation, K, losses, as
@@ -50,7 +51,8 @@ public final class StepBenchmark {
     let fmaISA = min(CPUFeatures.current.vectorISA, .avx512)  // bfloat16 adds nothing to float throughput
 
     /// Validates the configuration through TrainingPlan (throws a GantryError naming the
-    /// flag), sets the BLAS threads, measures sgemm on them, and builds the trainer.
+    /// flag), sets the BLAS threads, measures sgemm on them and the FMA peak, and builds the
+    /// trainer.
     /// Performs no collective operation (see Job.agree).
     public init(_ configuration: Configuration, communicator: Communicator) throws {
         guard configuration.warmupSteps >= 0 else {

@@ -113,9 +113,10 @@ public struct StepBenchmarkReport: Codable {
     public var kernelWarning: String? {
         guard kernels.sgemmShareOfFmaPeak < 0.5 else { return nil }
         let blas = kernels.blas
-        return "sgemm reaches only \(fixed(100 * kernels.sgemmShareOfFmaPeak, 0))% of this core's FMA peak "
+        let cores = threads == 1 ? "one core's" : "\(threads) cores'"
+        return "sgemm reaches only \(fixed(100 * kernels.sgemmShareOfFmaPeak, 0))% of \(cores) FMA peak "
             + "(\(fixed(sgemmGflops, 1)) of \(fixed(kernels.fmaPeakGflops * Double(threads), 1)) GFLOP/s) with OpenBLAS's "
-            + "\(blas.kernels) kernels on a \(kernels.cpu.isa) CPU: if those kernels are narrower than the CPU, set "
+            + "\(blas.kernels) kernels (CPU: \(kernels.cpu.isa)): if those kernels are narrower than the CPU, set "
             + "OPENBLAS_CORETYPE (docs/performance.md#kernel-selection); otherwise the core is throttled or shared "
             + "(check the load with top and the clock in /proc/cpuinfo)"
     }
