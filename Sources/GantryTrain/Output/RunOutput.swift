@@ -62,7 +62,8 @@ public final class RunOutput {
                                versions: ["gantry": GantryVersion.current, "mpi": Communicator.libraryVersion,
                                           "openblas": BLAS.configuration],
                                host: ProcessInfo.processInfo.hostName, started: now, arguments: arguments,
-                               runId: RunIdentity.random(), resumedFrom: checkpointPath, resumes: [])
+                               runId: RunIdentity.random(), resumedFrom: checkpointPath, resumes: [],
+                               blas: .current, cpu: .current)
         }
         runId = config.runId!
         let configText = try JSONCoding.encode(config, pretty: true) + [10]
@@ -82,6 +83,7 @@ public final class RunOutput {
               + "(\(plan.dataset.count) samples) with \(plan.worldSize) rank\(plan.worldSize == 1 ? "" : "s"), "
               + "batch \(plan.localBatch) per rank (global \(plan.globalBatch)), \(plan.totalSteps) steps\(from)")
         print("G: \(generator.parameters.count) parameters, D: \(discriminator.parameters.count) parameters; run directory \(directory)")
+        print(CPUDescription.startupLine())
         fflush(stdout)
     }
 
