@@ -61,7 +61,7 @@ public struct Checkpoint {
     /// No checkpoint is larger: the float sections of the largest model, and room to spare
     /// for the header and metrics JSON.
     static let largestFileBytes: Int = ModelKind.allCases.map { kind in
-        let counts = kind.parameterCounts
+        let counts = kind.parameterCounts()  // D with BatchNorm is the larger one
         let floats = 3 * (counts.generator.parameters + counts.discriminator.parameters)
             + counts.generator.state + counts.discriminator.state
         return 4 * floats
@@ -103,7 +103,7 @@ public struct Checkpoint {
         if let problem = problems.first {
             throw GantryError("\(source) has an inconsistent header: \(problem)")
         }
-        let expected = kind.parameterCounts
+        let expected = kind.parameterCounts(discriminatorNorm: try header.discriminatorNorm(source: source))
 
         func snapshot(_ prefix: String, parameters: Int, state: Int) throws -> NetworkSnapshot {
             func floats(_ name: String, count: Int) throws -> [Float] {

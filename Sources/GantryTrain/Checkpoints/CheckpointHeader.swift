@@ -37,11 +37,21 @@ public struct CheckpointHeader: Codable {
         try TrainingOptions(settings: options, source: source)
     }
 
+    /// D's normalisation (`d_norm`), which fixes D's layers; checkpoints from before
+    /// --d-norm existed hold a D with BatchNorm.
+    public func discriminatorNorm(source: String) throws -> DiscriminatorNorm {
+        guard let setting = options["d_norm"] else { return .batch }
+        guard let norm = DiscriminatorNorm(rawValue: setting.description) else {
+            throw GantryError("\(source) has an inconsistent header: d_norm '\(printable(setting.description))' (it takes one of: \(DiscriminatorNorm.names))")
+        }
+        return norm
+    }
+
     /// The options of a run resumed from this checkpoint: the checkpoint's, with the flags
     /// given now (`given`, parsed alone) applied over them by `reparse`, which parses the
     /// checkpoint's flags followed by the command line (the later value of a flag wins).
-    /// What defines the model and its data stream cannot change: a different --model or
-    /// --seed is refused naming the flag. Without --batch or --global-batch the global
+    /// What defines the model and its data stream cannot change: a different --model,
+    /// --d-norm or --seed is refused naming the flag. Without --batch or --global-batch the global
     /// batch stays, whatever the number of ranks. Returns the settings that changed.
     public func resumedOptions(given: TrainingOptions, source: String,
                                reparse: ([String]) throws -> TrainingOptions) throws
@@ -55,6 +65,9 @@ public struct CheckpointHeader: Codable {
         let options = try reparse(base.arguments)
         if options.model != model {
             throw GantryError("--model \(options.model) conflicts with the checkpoint, which holds a \(model); resume without --model or start a new run")
+        }
+        if options.dNorm != before.dNorm {
+            throw GantryError("--d-norm \(options.dNorm.rawValue) conflicts with the checkpoint, whose D has --d-norm \(before.dNorm.rawValue); resume without --d-norm")
         }
         if options.seed != before.seed {
             throw GantryError("--seed \(options.seed) conflicts with the checkpoint's seed \(before.seed), which fixes its data order and noise; resume without --seed")

@@ -10,10 +10,12 @@ public struct ModelExport {
     public let checkpoint: Checkpoint
     public let model: ModelKind
     public let includesDiscriminator: Bool
+    public let discriminatorNorm: DiscriminatorNorm
 
     public init(checkpoint: Checkpoint, includesDiscriminator: Bool) throws {
         self.checkpoint = checkpoint
         self.model = try checkpoint.modelKind()
+        discriminatorNorm = try checkpoint.header.discriminatorNorm(source: "the checkpoint")
         self.includesDiscriminator = includesDiscriminator
     }
 
@@ -33,7 +35,7 @@ public struct ModelExport {
         let generator = PyTorchNames.tensors(layers: model.generatorLayers(), snapshot: checkpoint.generator,
                                              trainingPasses: trainingPasses.generator)
         guard includesDiscriminator else { return generator }
-        let discriminator = PyTorchNames.tensors(layers: model.discriminatorLayers(), snapshot: checkpoint.discriminator,
+        let discriminator = PyTorchNames.tensors(layers: model.discriminatorLayers(norm: discriminatorNorm), snapshot: checkpoint.discriminator,
                                                  trainingPasses: trainingPasses.discriminator)
         return generator.map { $0.renamed("generator.\($0.name)") }
             + discriminator.map { $0.renamed("discriminator.\($0.name)") }

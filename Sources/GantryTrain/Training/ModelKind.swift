@@ -34,8 +34,8 @@ public enum ModelKind: String, CaseIterable, Codable {
         Network(name: "G", layers: generatorLayers(), batchSize: batch)
     }
 
-    public func makeDiscriminator(batch: Int) -> Network {
-        Network(name: "D", layers: discriminatorLayers(), batchSize: batch)
+    public func makeDiscriminator(batch: Int, norm: DiscriminatorNorm = .batch) -> Network {
+        Network(name: "D", layers: discriminatorLayers(norm: norm), batchSize: batch)
     }
 
     func generatorLayers() -> [Layer] {
@@ -59,7 +59,8 @@ public enum ModelKind: String, CaseIterable, Codable {
         }
     }
 
-    func discriminatorLayers() -> [Layer] {
+    /// D's layers; `norm` chooses what sits between a DCGAN D's convolutions (mlp has nothing there).
+    func discriminatorLayers(norm: DiscriminatorNorm = .batch) -> [Layer] {
         switch self {
         case .mlp:
             return [Linear(2, 128), LeakyReLU(Shape(channels: 128), slope: 0.2),
@@ -67,13 +68,13 @@ public enum ModelKind: String, CaseIterable, Codable {
                     Linear(128, 1)]
         case .dcgan28:
             // 28 → 14 → 7 → 4 → 1
-            return ConvStack.discriminator(input: sampleShape, channels: [64, 128, 256], kernels: [4, 4, 3, 4])
+            return ConvStack.discriminator(input: sampleShape, channels: [64, 128, 256], kernels: [4, 4, 3, 4], norm: norm)
         case .dcgan32:
             // 32 → 16 → 8 → 4 → 1
-            return ConvStack.discriminator(input: sampleShape, channels: [64, 128, 256], kernels: [4, 4, 4, 4])
+            return ConvStack.discriminator(input: sampleShape, channels: [64, 128, 256], kernels: [4, 4, 4, 4], norm: norm)
         case .dcgan64:
             // 64 → 32 → 16 → 8 → 4 → 1
-            return ConvStack.discriminator(input: sampleShape, channels: [64, 128, 256, 512], kernels: [4, 4, 4, 4, 4])
+            return ConvStack.discriminator(input: sampleShape, channels: [64, 128, 256, 512], kernels: [4, 4, 4, 4, 4], norm: norm)
         }
     }
 
@@ -106,11 +107,12 @@ public enum ModelKind: String, CaseIterable, Codable {
 extension ModelKind {
     /// Floats of parameters and of state (BatchNorm statistics) of G and D, from the layer
     /// definitions, without allocating the networks' activations.
-    public var parameterCounts: (generator: (parameters: Int, state: Int), discriminator: (parameters: Int, state: Int)) {
+    public func parameterCounts(discriminatorNorm: DiscriminatorNorm = .batch)
+        -> (generator: (parameters: Int, state: Int), discriminator: (parameters: Int, state: Int)) {
         func count(_ layers: [Layer]) -> (parameters: Int, state: Int) {
             (layers.reduce(0) { $0 + $1.parameterCount }, layers.reduce(0) { $0 + $1.stateCount })
         }
-        return (count(generatorLayers()), count(discriminatorLayers()))
+        return (count(generatorLayers()), count(discriminatorLayers(norm: discriminatorNorm)))
     }
 
     /// Whether the networks hold BatchNorm layers (which need two samples per batch).

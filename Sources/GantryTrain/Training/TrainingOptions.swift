@@ -111,6 +111,17 @@ public struct TrainingOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "Seconds a rank may stay in one phase of a step before the whole job is aborted (never less than \(Int(StallThreshold.typicalStepMultiple)) median steps); 0: never.")
     public var stallTimeout = 600
 
+    // MARK: - Stabilisers: the R1 gradient penalty and D's normalisation (docs/stabilisers.md)
+
+    @Option(parsing: .unconditional, help: "R1 gradient penalty GAMMA: (GAMMA/2)·E‖∇ₓD(x)‖² over real data, added to D's loss; 0: off. Needs a D without BatchNorm (--d-norm none for dcgan models).")
+    public var r1 = 0.0
+
+    @Option(parsing: .unconditional, help: "Lazy R1: apply the penalty on every this-many-th D step only, with GAMMA multiplied by it (StyleGAN2).")
+    public var r1Every = 1
+
+    @Option(help: "What sits between a dcgan D's convolutions: batch (BatchNorm) or none (a convolution bias instead; what --r1 needs). mlp's D has no normalisation either way.")
+    public var dNorm = DiscriminatorNorm.batch
+
     public init() {}
 
     /// Every setting at its default.
@@ -130,7 +141,7 @@ public struct TrainingOptions: ParsableArguments {
             ("--steps", steps), ("--epochs", epochs), ("--batch", batch), ("--global-batch", globalBatch),
             ("--d-steps", dSteps), ("--log-every", logEvery), ("--sample-every", sampleEvery),
             ("--checkpoint-every", checkpointEvery), ("--check-every", checkEvery), ("--threads", threads),
-            ("--keep-every", keepEvery),
+            ("--keep-every", keepEvery), ("--r1-every", r1Every),
         ]
         for case let (flag, value?) in positive where value <= 0 {
             throw ValidationError("\(flag) must be positive, got \(value)")
@@ -153,6 +164,9 @@ public struct TrainingOptions: ParsableArguments {
         }
         guard bucketMb > 0 && bucketMb <= 1e6 else {
             throw ValidationError("--bucket-mb must be a positive size in MB, at most 1000000, got \(bucketMb)")
+        }
+        guard r1 >= 0 && r1.isFinite else {
+            throw ValidationError("--r1 must be a finite penalty weight of 0 (off) or more, got \(r1)")
         }
     }
 
@@ -178,4 +192,5 @@ public enum NonFinitePolicy: String, CaseIterable, Codable, ExpressibleByArgumen
 }
 
 extension AllreduceMode: ExpressibleByArgument {}
+extension DiscriminatorNorm: ExpressibleByArgument {}
 extension GradientCompression: ExpressibleByArgument {}

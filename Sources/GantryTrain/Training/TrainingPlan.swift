@@ -39,6 +39,13 @@ public struct TrainingPlan {
         }
         self.model = model
 
+        if options.r1 > 0, let (index, layer) = GradientPenalty.unsupportedLayer(in: model.discriminatorLayers(norm: options.dNorm)) {
+            if layer is BatchNorm {
+                throw GantryError.usage("--r1 needs a discriminator without BatchNorm (its per-sample input gradient is mixed across the batch): add --d-norm none")
+            }
+            throw GantryError.usage("--r1: D's layer \(index), \(layer.summary), has no backward of its backward pass, which the gradient penalty needs")
+        }
+
         (localBatch, globalBatch) = try Self.batchSizes(options: options, worldSize: worldSize)
         if model.usesBatchNorm && localBatch < 2 {
             throw GantryError.usage("--batch must be at least 2 per rank for \(model.rawValue) (BatchNorm needs two samples), got \(localBatch)")
@@ -95,7 +102,8 @@ extension TrainingPlan {
         let pictureGenerator = NetworkFootprint(layers: model.generatorLayers(), batch: pictures)
         let pictureFloats = pictureGenerator.inferenceFloats - pictureGenerator.workspace
             + Double(pictures * model.noiseDimension)
-        let floats = model.trainerFloats(batch: localBatch) + pictureFloats
+        let floats = model.trainerFloats(batch: localBatch, discriminatorNorm: options.dNorm, gradientPenalty: options.r1 > 0)
+            + pictureFloats
         let batch = options.globalBatch.map { "--global-batch \($0) (\(localBatch) per rank)" }
             ?? "--batch \(localBatch)"
         return MemoryBudget(what: "\(model.rawValue) at \(batch)", bytes: 4 * floats + Double(dataset.residentBytes),
