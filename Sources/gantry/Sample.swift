@@ -71,7 +71,7 @@ struct Sample: ParsableCommand {
                              layout: ImageGrid.Layout(rows: rows, padding: padding, scale: scale))
             what = "\(count) samples"
         }
-        print("wrote \(what) of \(trained.model.rawValue) from \(trained.path) (step \(trained.checkpoint.header.step), seed \(seed)) to \(out)")
+        print("wrote \(what) of \(trained.model.rawValue) from \(trained.path) (step \(trained.checkpoint.header.step), seed \(seed), \(trained.generatorName)) to \(out)")
     }
 
     /// The generator a chunk at a time, what `output` keeps of all the samples, and a

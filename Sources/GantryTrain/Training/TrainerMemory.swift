@@ -24,8 +24,8 @@ extension ModelKind {
 extension Trainer {
     /// Floats the trainer allocated for its model: G's and D's parameters, gradients and
     /// state, both Adam optimisers' moments, the networks' activations, their scratch space
-    /// (workspace and backward buffers, counted once when shared), and the real, noise and
-    /// logit-gradient batches.
+    /// (workspace and backward buffers, counted once when shared), the real, noise and
+    /// logit-gradient batches, and G's moving average (`--g-ema-kimg`).
     public var allocatedFloats: Int {
         let networks = [generator, discriminator].reduce(0) {
             $0 + 2 * $1.parameters.count + $1.state.count + $1.activationMemoryFloats
@@ -36,5 +36,6 @@ extension Trainer {
         let moments = 2 * (generator.parameters.count + discriminator.parameters.count)
         let n = plan.localBatch
         return networks + scratch + moments + n * (plan.model.sampleShape.count + plan.model.noiseDimension + 1)
+            + (generatorEMA?.floats ?? 0)
     }
 }

@@ -111,6 +111,11 @@ public struct TrainingOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "Seconds a rank may stay in one phase of a step before the whole job is aborted (never less than \(Int(StallThreshold.typicalStepMultiple)) median steps); 0: never.")
     public var stallTimeout = 600
 
+    // MARK: - Moving average of G
+
+    @Option(parsing: .unconditional, help: "Keep an exponential moving average of G's weights with this half-life, in thousands of images (docs/ema.md); sample pictures, gantry sample, eval and export then use it (--raw-g: the trained G). 0: none.")
+    public var gEmaKimg = 0.0
+
     public init() {}
 
     /// Every setting at its default.
@@ -153,6 +158,9 @@ public struct TrainingOptions: ParsableArguments {
         }
         guard bucketMb > 0 && bucketMb <= 1e6 else {
             throw ValidationError("--bucket-mb must be a positive size in MB, at most 1000000, got \(bucketMb)")
+        }
+        guard gEmaKimg >= 0 && gEmaKimg <= 1e9 else {
+            throw ValidationError("--g-ema-kimg must be 0 (no average) or a half-life of at most 1e9 thousand images, got \(gEmaKimg)")
         }
     }
 
