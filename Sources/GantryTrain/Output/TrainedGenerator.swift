@@ -19,8 +19,8 @@ public struct TrainedGenerator {
         usesAverage = checkpoint.generatorEMA != nil && !rawG
     }
 
-    /// Which G draws the samples, for messages: "G's moving average" or "G".
-    public var generatorName: String { usesAverage ? "G's moving average" : "G" }
+    /// Which G draws the samples, for messages: "G's moving average" or "the trained G".
+    public var generatorName: String { usesAverage ? "G's moving average" : "the trained G" }
 
     /// How many samples the run's own sample pictures show.
     public var pictureCount: Int { SamplePicture.count(for: model) }
