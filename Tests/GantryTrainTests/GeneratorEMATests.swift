@@ -147,6 +147,15 @@ final class GeneratorEMATests: XCTestCase {
         XCTAssertEqual(average.parameters.array, trainer.generator.parameters.array, "β is 0 at 0 images: a copy of G")
     }
 
+    /// The average is one more copy of G's parameters and statistics per rank: the trainer
+    /// counts it and the memory budget plans for it.
+    func testMemoryCountsTheAverage() throws {
+        let with = try makeTrainer(["--g-ema-kimg", "1"]), without = try makeTrainer([])
+        let floats = with.generator.parameters.count + with.generator.state.count
+        XCTAssertEqual(with.allocatedFloats - without.allocatedFloats, floats)
+        XCTAssertEqual(with.plan.memoryBudget.bytes - without.plan.memoryBudget.bytes, 4 * Double(floats))
+    }
+
     /// An mlp trainer on ring8 at batch 64, one rank, with `flags`.
     private func makeTrainer(_ flags: [String], resumingFrom checkpoint: Checkpoint? = nil) throws -> Trainer {
         let communicator = try XCTUnwrap(GradientSynchronizerTests.communicator)
