@@ -19,7 +19,7 @@ import GantryMPI
 public final class GeneratorEMA {
     /// StyleGAN2-ADA's `ema_rampup`: during the warm-up the half-life is this share of the
     /// images seen, so that the average forgets its start (a copy of the untrained G) quickly;
-    /// after k steps β is 0.5^(20/k) until H·1000 images take over.
+    /// after k steps β is 0.5^(20/k), until rampup·n reaches H·1000 images.
     public static let rampup = 0.05
 
     public let halfLifeKimg: Double
