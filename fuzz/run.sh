@@ -149,7 +149,7 @@ seed_checkpoint() {
     fi
     local run
     run=$(mktemp -d "${TMPDIR:-/tmp}/gantry-fuzz-seed-XXXXXX")
-    if timeout -k 5 120 "$gantry" train --model mlp --data ring8 --steps 2 --out "$run/run" >"$run/log" 2>&1 \
+    if timeout -k 5 120 "$gantry" train --model mlp --data ring8 --steps 2 --g-ema-kimg 1 --out "$run/run" >"$run/log" 2>&1 \
         && ckpt=$(ls "$run/run/checkpoints/"*.gckpt 2>/dev/null | tail -n 1) && [ -n "$ckpt" ]; then
         cp "$ckpt" "$seeds/real-mlp-step2.gckpt"
         echo "fuzz: seed checkpoint written by $gantry"

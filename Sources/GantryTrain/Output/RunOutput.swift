@@ -101,14 +101,16 @@ public final class RunOutput {
         fflush(stdout)
     }
 
-    func writeSamples(step: Int, generator: Network, plan: TrainingPlan) throws {
+    /// The run's sample picture of `step`: from G's moving average when the run keeps one
+    /// (`average`), else from `generator`.
+    func writeSamples(step: Int, generator: Network, average: GeneratorEMA?, plan: TrainingPlan) throws {
         let count = SamplePicture.count(for: plan.model)
         if sampleGenerator == nil {
             sampleGenerator = plan.model.makeGenerator(batch: count)
             sampleNoise = fixedNoise(model: plan.model, count: count, seed: plan.options.seed)
         }
         let sampler = sampleGenerator!
-        sampler.copyWeights(from: generator)
+        if let average { average.copyWeights(into: sampler) } else { sampler.copyWeights(from: generator) }
         let samples = sampler.forward(sampleNoise!.pointer, training: false)
         let picture = SamplePicture.make(samples, count: count, model: plan.model, mixture: plan.dataset as? Mixture2D)
         // One encoding for both: TensorBoard shows the very bytes of the PNG file.

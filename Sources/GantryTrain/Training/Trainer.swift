@@ -15,6 +15,8 @@ public final class Trainer {
     public let generator: Network
     public let discriminator: Network
     let generatorOptimizer: Adam
+    /// `--g-ema-kimg`: the moving average of G, updated after each G step (nil without).
+    public let generatorEMA: GeneratorEMA?
     let discriminatorOptimizer: Adam
     /// `--r1`: the gradient penalty's pass through D, nil when off.
     let gradientPenalty: GradientPenalty?
@@ -53,7 +55,7 @@ public final class Trainer {
     /// Rank 0: warns once when mpirun would SIGKILL a stopping rank before it has saved.
     private lazy var killTimeoutCheck = KillTimeoutCheck(
         checkpointBytes: 4 * (3 * (generator.parameters.count + discriminator.parameters.count)
-                              + generator.state.count + discriminator.state.count))
+                              + generator.state.count + discriminator.state.count + (generatorEMA?.floats ?? 0)))
 
     /// Builds this rank's replica, fresh from the seed or restored from `checkpoint`.
     /// Performs no collective operation (see Job).
@@ -97,6 +99,8 @@ public final class Trainer {
             model.initialize(generator, seed: plan.options.seed, substream: 0)
             model.initialize(discriminator, seed: plan.options.seed, substream: 1)
         }
+        generatorEMA = GeneratorEMA.kept(halfLifeKimg: plan.options.gEmaKimg, generator: generator,
+                                         checkpoint: checkpoint?.generatorEMA)
     }
 
     deinit { agreement.deallocate() }
@@ -112,6 +116,7 @@ public final class Trainer {
             try communicator.broadcast(network.parameters.pointer, count: network.parameters.count)
             try communicator.broadcast(network.state.pointer, count: network.state.count)
         }
+        try generatorEMA?.broadcast(through: communicator)
         // Watched from here on: setup may take long legitimately, the loop's phases may not.
         let watchdog = StallWatchdog(progress: progress, warning: StallThreshold(seconds: Double(options.stallWarn)),
                                      timeout: StallThreshold(seconds: Double(options.stallTimeout)),
@@ -128,7 +133,7 @@ public final class Trainer {
             if step % options.logEvery == 0 || step == total || stopRequested { try timed(.metrics) { try logMetrics() } }
             if step % options.checkEvery == 0 || step == total { try timed(.replicaCheck) { try checkReplicasAgree() } }
             if step % options.sampleEvery == 0 || step == total {
-                try timed(.samples) { try output?.writeSamples(step: step, generator: generator, plan: plan) }
+                try timed(.samples) { try output?.writeSamples(step: step, generator: generator, average: generatorEMA, plan: plan) }
             }
             if step % options.checkpointEvery == 0 || step == total || stopRequested { try timed(.checkpoint) { try writeCheckpoint() } }
             let stepEnd = Clock.now()
@@ -271,6 +276,7 @@ public final class Trainer {
         try endPart(\.generatorCommunication, .generatorAllreduce, &clock, then: .optimizer)
         try recordBuckets(of: generatorSync, as: .generatorAllreduce)
         updateIfFinite(generator, generatorOptimizer)
+        generatorEMA?.update(towards: generator, globalBatch: plan.globalBatch)
         try endPart(\.optimizer, .optimizer, &clock)
         return losses
     }
@@ -371,7 +377,7 @@ public final class Trainer {
         return Checkpoint(header: header,
                           generator: NetworkSnapshot(network: generator, optimizer: generatorOptimizer),
                           discriminator: NetworkSnapshot(network: discriminator, optimizer: discriminatorOptimizer),
-                          recentMetrics: recentMetrics)
+                          recentMetrics: recentMetrics, generatorEMA: generatorEMA?.snapshot)
     }
 }
 

@@ -29,7 +29,7 @@ extension Trainer {
     /// Floats the trainer allocated for its model: G's and D's parameters, gradients and
     /// state, both Adam optimisers' moments, the networks' activations, their scratch space
     /// (workspace and backward buffers, counted once when shared), the real, noise and
-    /// logit-gradient batches, and R1's buffers.
+    /// logit-gradient batches, R1's buffers, and G's moving average (`--g-ema-kimg`).
     public var allocatedFloats: Int {
         let networks = [generator, discriminator].reduce(0) {
             $0 + 2 * $1.parameters.count + $1.state.count + $1.activationMemoryFloats
@@ -41,5 +41,6 @@ extension Trainer {
         let n = plan.localBatch
         return networks + scratch + moments + n * (plan.model.sampleShape.count + plan.model.noiseDimension + 1)
             + (gradientPenalty?.allocatedFloats ?? 0)
+            + (generatorEMA?.floats ?? 0)
     }
 }

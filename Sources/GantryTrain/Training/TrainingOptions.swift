@@ -122,6 +122,11 @@ public struct TrainingOptions: ParsableArguments {
     @Option(help: "What sits between a dcgan D's convolutions: batch (BatchNorm) or none (a convolution bias instead; what --r1 needs). mlp's D has no normalisation either way.")
     public var dNorm = DiscriminatorNorm.batch
 
+    // MARK: - Moving average of G
+
+    @Option(parsing: .unconditional, help: "Keep an exponential moving average of G's weights with this half-life, in thousands of images (docs/ema.md); sample pictures, gantry sample, eval and export then use it (--raw-g: the trained G). 0: none.")
+    public var gEmaKimg = 0.0
+
     public init() {}
 
     /// Every setting at its default.
@@ -167,6 +172,9 @@ public struct TrainingOptions: ParsableArguments {
         }
         guard r1 >= 0 && r1.isFinite else {
             throw ValidationError("--r1 must be a finite penalty weight of 0 (off) or more, got \(r1)")
+        }
+        guard gEmaKimg >= 0 && gEmaKimg <= 1e9 else {
+            throw ValidationError("--g-ema-kimg must be 0 (no average) or a half-life of at most 1e9 thousand images, got \(gEmaKimg)")
         }
     }
 

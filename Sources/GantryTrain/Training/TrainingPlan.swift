@@ -92,9 +92,9 @@ public struct TrainingPlan {
 }
 
 extension TrainingPlan {
-    /// `train` on one rank: the trainer's model (`ModelKind.trainerFloats`), the generator of
-    /// the run's sample pictures and its noise, and the dataset's own memory, which every
-    /// rank holds.
+    /// `train` on one rank: the trainer's model (`ModelKind.trainerFloats`), G's moving
+    /// average (`--g-ema-kimg`), the generator of the run's sample pictures and its noise, and
+    /// the dataset's own memory, which every rank holds.
     public var memoryBudget: MemoryBudget {
         let model = self.model, pictures = SamplePicture.count(for: model)
         // The picture generator shares the trainer's scratch space: at batches above the
@@ -102,8 +102,10 @@ extension TrainingPlan {
         let pictureGenerator = NetworkFootprint(layers: model.generatorLayers(), batch: pictures)
         let pictureFloats = pictureGenerator.inferenceFloats - pictureGenerator.workspace
             + Double(pictures * model.noiseDimension)
+        let counts = model.parameterCounts(discriminatorNorm: options.dNorm)
+        let average = options.gEmaKimg > 0 ? Double(counts.generator.parameters + counts.generator.state) : 0
         let floats = model.trainerFloats(batch: localBatch, discriminatorNorm: options.dNorm, gradientPenalty: options.r1 > 0)
-            + pictureFloats
+            + average + pictureFloats
         let batch = options.globalBatch.map { "--global-batch \($0) (\(localBatch) per rank)" }
             ?? "--batch \(localBatch)"
         return MemoryBudget(what: "\(model.rawValue) at \(batch)", bytes: 4 * floats + Double(dataset.residentBytes),
