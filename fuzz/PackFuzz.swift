@@ -32,7 +32,7 @@ func outcome(_ read: () throws -> PackLayout) -> Outcome {
                      "accepted an inconsistent layout \(layout)")
         return .accepted(layout)
     } catch let error as DatasetError {
-        return .refused(error.description.replacingOccurrences(of: packPath, with: "input"))
+        return .refused(error.description)
     } catch {
         fatalError("the pack reader threw something other than a DatasetError: \(error)")
     }
@@ -82,7 +82,7 @@ public func packFuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt
     let parsed = outcome { try bytes.withUnsafeBytes { try PackLayout.parse($0, source: "input") } }
     if fuzzVerbose { print("as is: \(parsed)") }
     guard let sealed = resealed(bytes) else { return 0 }
-    let resealedOutcome = outcome { try sealed.withUnsafeBytes { try PackLayout.parse($0, source: "input") } }
+    let resealedOutcome = outcome { try sealed.withUnsafeBytes { try PackLayout.parse($0, source: packPath) } }
     if fuzzVerbose { print("resealed: \(resealedOutcome)") }
 
     writeFile(packPath, sealed)
