@@ -161,7 +161,8 @@ final class ImageMetricsTests: XCTestCase {
         XCTAssertEqual(disjoint.precision, 0)
         XCTAssertEqual(disjoint.recall, 0)
         // Half the generated points collapsed onto one real point: precision stays high, recall drops.
-        let collapsed = (0..<300).flatMap { $0 % 2 == 0 ? Array(points[0..<4]) : Array(points[$0 * 4..<$0 * 4 + 4]) }
+        var collapsed: [Float] = []
+        for j in 0..<300 { collapsed += j % 2 == 0 ? points[0..<4] : points[j * 4..<j * 4 + 4] }
         let partial = PrecisionRecall.measure(real: points, generated: collapsed, dimension: 4)
         XCTAssertEqual(partial.precision, 1)
         XCTAssertLessThan(partial.recall, 0.9)
@@ -175,7 +176,8 @@ final class ImageMetricsTests: XCTestCase {
         let root = eigen.applying { $0.squareRoot() }
         for i in 0..<3 {
             for k in 0..<3 {
-                let square = (0..<3).reduce(0.0) { $0 + root[i * 3 + $1] * root[$1 * 3 + k] }
+                var square = 0.0
+                for j in 0..<3 { square += root[i * 3 + j] * root[j * 3 + k] }
                 XCTAssertEqual(square, m[i * 3 + k], accuracy: 1e-12)
             }
         }

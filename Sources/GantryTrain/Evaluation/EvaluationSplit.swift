@@ -7,10 +7,11 @@ public struct EvaluationSplit: Equatable {
     public let training: [Int]
     public let heldOut: [Int]
 
-    /// The split of a dataset of `count` samples; each part keeps at most `limit` samples
-    /// (the first ones), so that a large dataset does not make every evaluation slow.
-    public init(count: Int, limit: Int = 20_000) {
-        training = Array((0..<count).lazy.filter { $0 % 5 != 0 }.prefix(limit))
-        heldOut = Array((0..<count).lazy.filter { $0 % 5 == 0 }.prefix(limit))
+    /// The split of a dataset of `count` samples. Each part keeps its first samples only, at
+    /// most `trainingLimit` and `heldOutLimit`, so that a large dataset does not make every
+    /// evaluation slow (the reference statistics are recomputed by each `gantry eval`).
+    public init(count: Int, trainingLimit: Int = 10_000, heldOutLimit: Int = 2_000) {
+        training = Array((0..<count).lazy.filter { $0 % 5 != 0 }.prefix(trainingLimit))
+        heldOut = Array((0..<count).lazy.filter { $0 % 5 == 0 }.prefix(heldOutLimit))
     }
 }

@@ -15,6 +15,14 @@ public struct TrainedGenerator {
         model = try checkpoint.modelKind()
     }
 
+    /// A checkpoint already in memory (`--eval-every` evaluates the training generator's copy);
+    /// `path` names it in messages.
+    public init(checkpoint: Checkpoint, path: String) throws {
+        self.path = path
+        self.checkpoint = checkpoint
+        model = try checkpoint.modelKind()
+    }
+
     /// How many samples the run's own sample pictures show.
     public var pictureCount: Int { SamplePicture.count(for: model) }
 
