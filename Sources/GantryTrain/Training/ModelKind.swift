@@ -6,14 +6,15 @@ import GantryData
 /// - `mlp`: for 2-D data. G: z(2) → 128 → 128 → 2 with ReLU. D: 2 → 128 → 128 → 1 with LeakyReLU(0.2).
 /// - `dcgan28`: 1×28×28, the reference model of the design notes (spatial 1→4→7→14→28 and back).
 /// - `dcgan32`: 3×32×32, the same pattern with one more doubling (1→4→8→16→32).
+/// - `dcgan64`: 3×64×64, the PyTorch DCGAN example's shapes (1→4→8→16→32→64, G 512→…→64).
 public enum ModelKind: String, CaseIterable, Codable {
-    case mlp, dcgan28, dcgan32
+    case mlp, dcgan28, dcgan32, dcgan64
 
     /// Length of the noise vector z.
     public var noiseDimension: Int {
         switch self {
         case .mlp: return 2
-        case .dcgan28, .dcgan32: return 100
+        case .dcgan28, .dcgan32, .dcgan64: return 100
         }
     }
 
@@ -23,6 +24,7 @@ public enum ModelKind: String, CaseIterable, Codable {
         case .mlp: return Shape(channels: 2)
         case .dcgan28: return Shape(channels: 1, height: 28, width: 28)
         case .dcgan32: return Shape(channels: 3, height: 32, width: 32)
+        case .dcgan64: return Shape(channels: 3, height: 64, width: 64)
         }
     }
 
@@ -50,6 +52,10 @@ public enum ModelKind: String, CaseIterable, Codable {
             // 1 → 4 → 8 → 16 → 32
             return ConvStack.generator(noise: 100, channels: [256, 128, 64], output: 3,
                                        kernels: [4, 4, 4, 4])
+        case .dcgan64:
+            // 1 → 4 → 8 → 16 → 32 → 64
+            return ConvStack.generator(noise: 100, channels: [512, 256, 128, 64], output: 3,
+                                       kernels: [4, 4, 4, 4, 4])
         }
     }
 
@@ -65,6 +71,9 @@ public enum ModelKind: String, CaseIterable, Codable {
         case .dcgan32:
             // 32 → 16 → 8 → 4 → 1
             return ConvStack.discriminator(input: sampleShape, channels: [64, 128, 256], kernels: [4, 4, 4, 4])
+        case .dcgan64:
+            // 64 → 32 → 16 → 8 → 4 → 1
+            return ConvStack.discriminator(input: sampleShape, channels: [64, 128, 256, 512], kernels: [4, 4, 4, 4, 4])
         }
     }
 

@@ -24,7 +24,7 @@ public struct TrainingOptions: ParsableArguments {
     @Option(help: "Model: \(ModelKind.names).")
     public var model = "dcgan28"
 
-    @Option(help: "Dataset: ring8, grid25, glyphs (built in), idx:FILE_OR_DIR (MNIST-format images, raw or .gz), or color32:SPEC (3x32x32 colour version of glyphs or idx:…, for dcgan32).")
+    @Option(help: "Dataset (docs/data.md): ring8, grid25, glyphs (built in), idx:FILE_OR_DIR (MNIST-format images, raw or .gz, labelled when the labels file is beside them), color32:SPEC (3x32x32 colour version of glyphs or idx:…, for dcgan32), or cifar10:DIR (CIFAR-10's binary training batches, 3x32x32, for dcgan32).")
     public var data = "glyphs"
 
     @Option(parsing: .unconditional, help: "Training iterations (one iteration = --d-steps D steps and one G step); \(defaultSteps) when neither --steps nor --epochs is given.")
