@@ -12,6 +12,8 @@ import GantryNN
 public struct PyramidPatches {
     public static let patchSide = 7
     public static let patchesPerImage = 16
+    /// Random directions per level (the paper: 4 × 128).
+    public static let directionCount = 512
     public let shape: SampleShape
     public let levels: Int
     public private(set) var images = 0
@@ -76,22 +78,23 @@ public struct PyramidPatches {
     /// SWD ×10³ per level between the first `m` images' patches of each set, m the smaller image count.
     public static func distance(_ a: PyramidPatches, _ b: PyramidPatches) -> [Double] {
         precondition(a.shape == b.shape, "SWD of images of different shapes")
-        let m = min(a.images, b.images) * patchesPerImage, size = a.descriptorSize
-        let directions = randomDirections(count: 512, dimension: size)
+        let m = min(a.images, b.images) * patchesPerImage, size = a.descriptorSize, k = directionCount
+        let directions = randomDirections(count: k, dimension: size)
         return (0..<a.levels).map { level in
             let x = normalised(Array(a.descriptors[level].prefix(m * size)), channels: a.shape.channels)
             let y = normalised(Array(b.descriptors[level].prefix(m * size)), channels: a.shape.channels)
-            var projectedX = [Float](repeating: 0, count: m * 512), projectedY = projectedX
-            // (m × 512) = descriptors (m × size) · directions (size × 512)
-            sgemm(m: m, n: 512, k: size, a: x, b: directions, c: &projectedX)
-            sgemm(m: m, n: 512, k: size, a: y, b: directions, c: &projectedY)
+            // Projections transposed, one direction per row, so each sorts in place:
+            // (k × m) = directionsᵀ (k × size) · descriptorsᵀ (size × m)
+            var projectedX = [Float](repeating: 0, count: k * m), projectedY = projectedX
+            sgemm(transposeA: true, transposeB: true, m: k, n: m, k: size, a: directions, b: x, c: &projectedX)
+            sgemm(transposeA: true, transposeB: true, m: k, n: m, k: size, a: directions, b: y, c: &projectedY)
             var total = 0.0
-            for d in 0..<512 {
-                let px = (0..<m).map { projectedX[$0 * 512 + d] }.sorted()
-                let py = (0..<m).map { projectedY[$0 * 512 + d] }.sorted()
-                for i in 0..<m { total += Double(abs(px[i] - py[i])) }
+            for d in 0..<k {
+                projectedX[d * m..<(d + 1) * m].sort()
+                projectedY[d * m..<(d + 1) * m].sort()
+                for i in d * m..<(d + 1) * m { total += Double(abs(projectedX[i] - projectedY[i])) }
             }
-            return 1000 * total / Double(512 * max(m, 1))
+            return 1000 * total / Double(k * max(m, 1))
         }
     }
 
