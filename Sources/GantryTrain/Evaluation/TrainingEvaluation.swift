@@ -17,8 +17,7 @@ final class TrainingEvaluation {
         evaluator = try ImageEvaluator(dataset: dataset, cache: ClassifierCache(), progress: progress)
         self.count = count
         self.best = best
-        let floor = EvaluationRecord(step: 0, metrics: evaluator.floor, best: false, seconds: 0)
-        progress("eval floor (\(floor.samples) held-out real images): " + EvaluationRecord.summary(floor))
+        progress("eval floor (\(evaluator.floor.samples) held-out real images): " + evaluator.floor.summary)
     }
 
     /// Evaluates the generator of `checkpoint`; `best` is true when its Fréchet distance is

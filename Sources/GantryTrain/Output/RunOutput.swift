@@ -107,7 +107,7 @@ public final class RunOutput {
     func log(_ record: EvaluationRecord) throws {
         try metrics.append(try JSONCoding.encode(record) + [10])
         try events.writeScalars(step: record.step, record.tensorBoardScalars)
-        print("eval step \(record.step): " + EvaluationRecord.summary(record) + (record.best ? "  (best so far: checkpoints/best.gckpt)" : ""))
+        print("eval step \(record.step): " + record.metrics.summary + (record.best ? "  (best so far: checkpoints/best.gckpt)" : ""))
         fflush(stdout)
     }
 
