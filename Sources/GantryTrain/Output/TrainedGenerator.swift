@@ -22,6 +22,15 @@ public struct TrainedGenerator {
     /// Which G draws the samples, for messages: "G's moving average" or "the trained G".
     public var generatorName: String { usesAverage ? "G's moving average" : "the trained G" }
 
+    /// A checkpoint already in memory (`--eval-every` evaluates the training generator's copy);
+    /// `path` names it in messages.
+    public init(checkpoint: Checkpoint, path: String, rawG: Bool = false) throws {
+        self.path = path
+        self.checkpoint = checkpoint
+        model = try checkpoint.modelKind()
+        usesAverage = checkpoint.generatorEMA != nil && !rawG
+    }
+
     /// How many samples the run's own sample pictures show.
     public var pictureCount: Int { SamplePicture.count(for: model) }
 

@@ -60,6 +60,9 @@ public struct TrainingPlan {
         guard shape.channels == expected.channels, shape.height == expected.height, shape.width == expected.width else {
             throw GantryError.usage("model \(model.rawValue) takes samples of \(expected) but dataset \(printable(dataset.name)) has \(shape)")
         }
+        if options.evalEvery > 0 && model == .mlp {
+            throw GantryError.usage("--eval-every measures image models; \(model.rawValue) is a 2-D model (measure it with gantry eval)")
+        }
         guard dataset.count >= globalBatch else {
             throw GantryError.usage("dataset \(printable(dataset.name)) has \(dataset.count) samples, fewer than the global batch of \(globalBatch)")
         }
