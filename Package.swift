@@ -22,8 +22,12 @@ let package = Package(
         // to the CPU's conversion instructions.
         .target(name: "CHalf", cSettings: [.unsafeFlags(["-O3"])]),
 
+        // How WorkerPool's helper threads call a parallel loop's non-escaping closure without
+        // a heap copy (see its header).
+        .target(name: "CWorkerPool"),
+
         .target(name: "GantryMPI", dependencies: ["CMPI", "CHalf"]),
-        .target(name: "GantryNN", dependencies: ["CBLAS"],
+        .target(name: "GantryNN", dependencies: ["CBLAS", "CWorkerPool"],
                 swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
         .target(name: "GantryData", dependencies: ["CPNG", "CZlib"]),
         // The training options are argument-parser declarations (TrainingOptions), so that

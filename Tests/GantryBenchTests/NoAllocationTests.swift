@@ -4,6 +4,7 @@ import Glibc
 @testable import GantryBench
 import GantryTrain
 import GantryMPI
+import GantryNN
 
 /// A training step allocates no heap memory: every buffer exists from the moment the model
 /// is built (DESIGN.md, "Numerics conventions").
@@ -23,10 +24,17 @@ final class NoAllocationTests: XCTestCase {
             throw XCTSkip("glibc's mallinfo2 is not reachable here (needs x86-64 glibc ≥ 2.33)")
         }
         let communicator = try Communicator.initialize()
-        for (model, batch, allreduce) in [(ModelKind.dcgan28, 64, AllreduceMode.fused), (.dcgan28, 16, .bucketed),
-                                          (.dcgan32, 16, .fused), (.mlp, 64, .bucketed)] {
+        // The case with threads also checks that the worker threads allocate nothing (mallinfo2
+        // sums every thread's heap); it comes last, and the pool is set back to one thread.
+        // At batch 64 each thread's GEMMs stay out of OpenBLAS 0.3.21's small-matrix kernels,
+        // some of which allocate a 128 KB buffer per call (8 samples per thread would reach them).
+        defer { WorkerPool.useThreads(1) }
+        for (model, batch, allreduce, threads) in [(ModelKind.dcgan28, 64, AllreduceMode.fused, 1), (.dcgan28, 16, .bucketed, 1),
+                                                   (.dcgan32, 16, .fused, 1), (.mlp, 64, .bucketed, 1),
+                                                   (.dcgan28, 64, .fused, 2)] {
             let options = try TrainingOptions.parse(["--model", model.rawValue, "--batch", String(batch), "--steps", "2",
-                                                     "--allreduce", allreduce.rawValue, "--bucket-mb", "0.5"])
+                                                     "--allreduce", allreduce.rawValue, "--bucket-mb", "0.5",
+                                                     "--threads", String(threads)])
             var configuration = StepBenchmark.Configuration(options: options, warmupSteps: 2)
             configuration.sgemmSize = 64
             configuration.sgemmRepetitions = 1
@@ -46,7 +54,7 @@ final class NoAllocationTests: XCTestCase {
                 if window.after == window.before && window.probeSeen { break }
             }
             XCTAssertTrue(windows.contains { $0.after == $0.before && $0.probeSeen },
-                          "\(model.rawValue) batch \(batch) \(allreduce.rawValue): the heap changed during \(configuration.timedSteps) training iterations, "
+                          "\(model.rawValue) batch \(batch) \(allreduce.rawValue) threads \(threads): the heap changed during \(configuration.timedSteps) training iterations, "
                           + "or the detector missed a deliberate 40-byte allocation, in every window:\n"
                           + windows.map { "  \($0) probe seen: \($0.probeSeen)" }.joined(separator: "\n"))
         }
