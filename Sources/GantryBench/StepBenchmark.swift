@@ -115,7 +115,8 @@ public final class StepBenchmark {
             peakResidentMb: Memory.peakResidentBytes / 1e6,
             modelMemoryMb: Double(4 * trainer.allocatedFloats) / 1e6,
             lossD: losses.lossD, lossG: losses.lossG,
-            blas: BLAS.configuration)
+            blas: BLAS.configuration,
+            cpuAffinity: CPUAffinity.current())
     }
 
     /// One iteration of the trainer, and its step counter moved on as `Trainer.run` does.

@@ -44,6 +44,8 @@ public struct StepBenchmarkReport: Codable {
     public var lossD: Double
     public var lossG: Double
     public var blas: String
+    /// The CPUs rank 0 may run on (sched_getaffinity): a rank with `--threads T` needs T of them.
+    public var cpuAffinity: [Int]
 
 
     /// The parts of an iteration as reported, in order, with where `PhaseTiming` keeps them.
@@ -66,7 +68,7 @@ public struct StepBenchmarkReport: Codable {
         let parts = Self.parts.map { "\($0.label) \(f(msPerPart[$0.key] ?? 0, digits))" }
         let byPart = flopsPerImageByPart
         return """
-        gantry bench step: \(model), batch \(batch) per rank, \(ranks), \(threads) BLAS thread\(threads == 1 ? "" : "s"), \
+        gantry bench step: \(model), batch \(batch) per rank, \(ranks), \(threads) thread\(threads == 1 ? "" : "s") per rank, \
         \(steps) timed iterations after \(warmupSteps) warm-up (medians)
           allreduce:          \(synchronization)
           sgemm n=\(sgemmN):       \(f(sgemmGflops)) GFLOP/s (best of \(sgemmRepetitions); median \(f(sgemmGflopsMedian)))
@@ -77,6 +79,13 @@ public struct StepBenchmarkReport: Codable {
         D phase \(f(Double(byPart["d_phase"] ?? 0) / 1e6, 2)), G phase \(f(Double(byPart["g_phase"] ?? 0) / 1e6, 2)))
           achieved:           \(f(gflops)) GFLOP/s = \(f(100 * shareOfPeak))% of the sgemm peak
           peak resident:      \(f(peakResidentMb)) MB (model buffers \(f(modelMemoryMb)) MB)
+        \(affinityLine)
         """
+    }
+
+    /// Where rank 0 may run, and a warning when it has fewer CPUs than threads.
+    private var affinityLine: String {
+        let warning = cpuAffinity.count < threads ? " — fewer CPUs than --threads \(threads): the threads share them" : ""
+        return "  cpu affinity:       \(CPUAffinity.describe(cpuAffinity)) (\(cpuAffinity.count) CPU\(cpuAffinity.count == 1 ? "" : "s"))\(warning)"
     }
 }

@@ -4,8 +4,8 @@ import Synchronization
 /// The threads of one rank (`gantry train --threads T`) and the one way layers use them:
 /// `forEachPart(of:)`, a parallel for over `0..<count` cut into `threads` contiguous parts.
 ///
-/// Every layer splits its own work explicitly in its forward and backward: convolutions and
-/// Linear over the samples of the batch (each worker runs im2col, col2im and a
+/// Every layer splits its own work explicitly in its forward and backward: convolutions over
+/// the samples of the batch (each worker runs im2col, col2im and a
 /// single-threaded sgemm on its samples' columns), BatchNorm over channels, activations and
 /// Adam over values. Which part a worker gets depends only on `count` and `threads`, and a
 /// worker that sums (a weight gradient over its samples) sums into its own buffer, added in
