@@ -29,8 +29,12 @@ let package = Package(
         // core's peak, in C for the intrinsics of each instruction set.
         .target(name: "CPUInfo", cSettings: [.unsafeFlags(["-O3"])]),
 
+        // How WorkerPool's helper threads call a parallel loop's non-escaping closure without
+        // a heap copy (see its header).
+        .target(name: "CWorkerPool"),
+
         .target(name: "GantryMPI", dependencies: ["CMPI", "CHalf"]),
-        .target(name: "GantryNN", dependencies: ["CBLAS", "CPUInfo"],
+        .target(name: "GantryNN", dependencies: ["CBLAS", "CPUInfo", "CWorkerPool"],
                 swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
         .target(name: "GantryData", dependencies: ["CPNG", "CZlib", "CJPEGCodec"]),
         // The training options are argument-parser declarations (TrainingOptions), so that

@@ -66,6 +66,10 @@ public final class Trainer {
         self.communicator = communicator
         self.output = output
         let model = plan.model, n = plan.localBatch
+        // The rank's threads split every layer's work, each running single-threaded GEMMs on
+        // its part; the layers take the pool when built, so it is set first.
+        WorkerPool.useThreads(plan.options.threads)
+        BLAS.setThreads(1)
         generator = model.makeGenerator(batch: n)
         discriminator = model.makeDiscriminator(batch: n, norm: plan.options.dNorm)
         gradientPenalty = plan.options.r1 > 0 ? GradientPenalty(network: discriminator) : nil

@@ -84,7 +84,7 @@ public struct TrainingOptions: ParsableArguments {
     @Option(help: "Non-finite losses or gradients: stop (the last good checkpoint stays the newest) or skip-step (skip that update and count it).")
     public var onNan = NonFinitePolicy.stop
 
-    @Option(parsing: .unconditional, help: "BLAS threads per rank.")
+    @Option(parsing: .unconditional, help: "Threads per rank: every layer splits its work over them (convolutions over the batch, each thread running single-threaded GEMMs on its samples).")
     public var threads = 1
 
     @Flag(inversion: .prefixedNo,
