@@ -79,17 +79,22 @@ public final class Conv2d: ConvolutionLayer, Layer {
                                    outputGradient: UnsafePointer<Float>, inputGradientAdjoint: UnsafePointer<Float>,
                                    outputGradientAdjoint: UnsafeMutablePointer<Float>?, batch: Int) {
         let positions = outputShape.spatial, columns = geometry.columnCount(batch: batch)
-        geometry.forEachChunk(batch: batch) { samples in
-            let n = samples.count * positions, first = samples.lowerBound * positions
-            geometry.im2col(inputGradientAdjoint, into: column, batch: batch, samples: samples)
-            // dW (Cout × Cin·k·k) += dY[:, chunk] (Cout × n·Hout·Wout) · im2col(A)ᵀ
-            sgemm(transposeB: true, m: outChannels, n: geometry.columnRows, k: n,
-                  a: outputGradient + first, lda: columns, b: column, beta: 1, c: weightGradient)
-            if let outputGradientAdjoint {
-                // dS/d(dY)[:, chunk] (Cout × n·Hout·Wout) = W (Cout × Cin·k·k) · im2col(A)
-                sgemm(m: outChannels, n: n, k: geometry.columnRows, a: weight, b: column,
-                      c: outputGradientAdjoint + first, ldc: columns)
+        workers.forEachPart(of: batch) { part, worker in
+            let column = column(worker: worker, batch: batch)
+            let weightGradient = weightGradient(worker: worker, batch: batch)
+            geometry.forEachChunk(of: part) { samples in
+                let n = samples.count * positions, first = samples.lowerBound * positions
+                geometry.im2col(inputGradientAdjoint, into: column, batch: batch, samples: samples)
+                // dW (Cout × Cin·k·k) += dY[:, chunk] (Cout × n·Hout·Wout) · im2col(A)ᵀ
+                sgemm(transposeB: true, m: outChannels, n: geometry.columnRows, k: n,
+                      a: outputGradient + first, lda: columns, b: column, beta: 1, c: weightGradient)
+                if let outputGradientAdjoint {
+                    // dS/d(dY)[:, chunk] (Cout × n·Hout·Wout) = W (Cout × Cin·k·k) · im2col(A)
+                    sgemm(m: outChannels, n: n, k: geometry.columnRows, a: weight, b: column,
+                          c: outputGradientAdjoint + first, ldc: columns)
+                }
             }
         }
+        addWorkerWeightGradients(batch: batch)
     }
 }
