@@ -24,7 +24,7 @@ struct EvalImages {
         if json {
             var object: [String: Any] = [
                 "checkpoint": trained.path, "step": trained.checkpoint.header.step, "dataset": dataset.name,
-                "model": try jsonObject(metrics), "floor": try jsonObject(evaluator.floor),
+                "generator": trained.usesAverage ? "moving average" : "trained", "model": try jsonObject(metrics), "floor": try jsonObject(evaluator.floor),
             ]
             if let classifier = evaluator.classifier {
                 object["classifier_held_out_accuracy"] = classifier.heldOutAccuracy
@@ -34,7 +34,7 @@ struct EvalImages {
             print(String(decoding: data, as: UTF8.self))
             return
         }
-        print("\(trained.path) (step \(trained.checkpoint.header.step)) against \(dataset.name):")
+        print("\(trained.path) (step \(trained.checkpoint.header.step), \(trained.generatorName)) against \(dataset.name):")
         print(Self.table(model: metrics, floor: evaluator.floor))
         if evaluator.classifier == nil { print("(\(dataset.name) has no labels: SWD only)") }
     }
