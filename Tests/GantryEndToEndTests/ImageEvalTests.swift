@@ -100,8 +100,8 @@ final class ImageEvalTests: XCTestCase {
         let directory = try MNIST5k.directory
         let run = try temporaryDirectory("eval-mnist") + "/run"
         let trained = try mpirun(2, ["train", "--model", "dcgan28", "--data", "idx:" + directory, "--global-batch", "32",
-                                     "--steps", "160", "--seed", "4", "--eval-every", "80", "--eval-count", "500",
-                                     "--sample-every", "160", "--log-every", "80", "--out", run],
+                                     "--steps", "320", "--seed", "4", "--eval-every", "80", "--eval-count", "500",
+                                     "--sample-every", "320", "--log-every", "80", "--out", run],
                                  limit: 600)
         XCTAssertEqual(trained.status, 0, trained.output)
         let records = try metrics(in: run).filter { $0["kind"] as? String == "eval" }
@@ -151,8 +151,8 @@ final class ImageEvalTests: XCTestCase {
             XCTAssertLessThan(floor.swdMean, model.swdMean)
             XCTAssertLessThan(model.swdMean, worse.swdMean, name)
             XCTAssertGreaterThan(floor.recall!, model.recall!)
-            // After 160 steps the trained generator's recall is still at or near 0 (docs/evaluation.md).
-            XCTAssertGreaterThanOrEqual(model.recall!, worse.recall!, name)
+            // 320 steps leave the generator's recall small but above the others' (docs/evaluation.md).
+            XCTAssertGreaterThan(model.recall!, worse.recall!, name)
         }
     }
 }
