@@ -81,6 +81,10 @@ public protocol Layer: AnyObject {
     var runsInPlace: Bool { get }
     /// Whether `backward` reads `output`. A layer that does not lets the next one run in place.
     var backwardReadsOutput: Bool { get }
+    /// Samples in the output of a pass over `batch` input samples: `batch`, except for a
+    /// layer that regroups samples (Pack joins m of them into one). `forward` and `backward`
+    /// are always given the input's batch.
+    func outputBatch(forInput batch: Int) -> Int
 
     /// Called by the network before the first pass, and again whenever the shared scratch
     /// space has been reallocated (it grows for a network with a larger batch): this layer's slices of the parameter, gradient and state
@@ -111,5 +115,6 @@ public extension Layer {
     var forwardMultiplyAddsPerSample: Int { 0 }
     var runsInPlace: Bool { false }
     var backwardReadsOutput: Bool { true }
+    func outputBatch(forInput batch: Int) -> Int { batch }
     func resetState() {}
 }

@@ -10,13 +10,13 @@ final class MemoryBudgetTests: XCTestCase {
     /// Each network's footprint is what `Network.init` allocates, to the float, scratch
     /// space included (a fresh space: the shared one may have grown for other tests).
     func testFootprintIsWhatTheNetworksAllocate() {
-        for model in ModelKind.allCases {
+        for model in ModelKind.allCases.map(Architecture.init) {
             for batch in [1, 7, 64, 300] {
                 let scratch = ScratchSpace()
                 let g = Network(name: "G", layers: model.generatorLayers(), batchSize: batch, scratch: scratch)
                 let d = Network(name: "D", layers: model.discriminatorLayers(), batchSize: batch, scratch: scratch)
                 let (fg, fd) = model.footprints(batch: batch)
-                let what = "\(model.rawValue) at batch \(batch)"
+                let what = "\(model.kind.rawValue) at batch \(batch)"
                 for (network, footprint) in [(g, fg), (d, fd)] {
                     XCTAssertEqual(footprint.parameters, network.parameters.count, what)
                     XCTAssertEqual(footprint.state, network.state.count, what)
@@ -35,7 +35,7 @@ final class MemoryBudgetTests: XCTestCase {
         let options = try TrainingOptions.parse(["--model", "dcgan28", "--data", "glyphs", "--batch", "64"])
         let plan = try TrainingPlan(options: options, worldSize: 1)
         let trainer = try Trainer(plan: plan, communicator: communicator, output: nil)
-        let estimate = ModelKind.dcgan28.trainerFloats(batch: 64), counted = Double(trainer.allocatedFloats)
+        let estimate = Architecture(.dcgan28).trainerFloats(batch: 64), counted = Double(trainer.allocatedFloats)
         XCTAssertEqual(estimate, counted, accuracy: 0.1 * counted)
         XCTAssertGreaterThan(estimate, 12_000_000)  // about 50 MB (docs/performance.md, "Memory")
         // The budget adds the picture generator (batch 64: about 15 MB) and nothing for

@@ -25,6 +25,11 @@ public struct Checkpoint {
         return kind
     }
 
+    /// The networks this checkpoint holds: its model, shaped by its training options.
+    public func architecture(source: String) throws -> Architecture {
+        Architecture(try modelKind(), options: try header.trainingOptions(source: source))
+    }
+
     // MARK: Encoding
 
     public func encode() throws -> [UInt8] {
@@ -61,7 +66,7 @@ public struct Checkpoint {
     /// No checkpoint is larger: the float sections of the largest model, and room to spare
     /// for the header and metrics JSON.
     static let largestFileBytes: Int = ModelKind.allCases.map { kind in
-        let counts = kind.parameterCounts
+        let counts = Architecture.largest(kind).parameterCounts
         let floats = 3 * (counts.generator.parameters + counts.discriminator.parameters)
             + counts.generator.state + counts.discriminator.state
         return 4 * floats
@@ -103,7 +108,8 @@ public struct Checkpoint {
         if let problem = problems.first {
             throw GantryError("\(source) has an inconsistent header: \(problem)")
         }
-        let expected = kind.parameterCounts
+        // The options shape the networks (widths, maxout, packing): sizes follow from both.
+        let expected = Architecture(kind, options: try header.trainingOptions(source: source)).parameterCounts
 
         func snapshot(_ prefix: String, parameters: Int, state: Int) throws -> NetworkSnapshot {
             func floats(_ name: String, count: Int) throws -> [Float] {

@@ -41,7 +41,8 @@ public struct CheckpointHeader: Codable {
     /// given now (`given`, parsed alone) applied over them by `reparse`, which parses the
     /// checkpoint's flags followed by the command line (the later value of a flag wins).
     /// What defines the model and its data stream cannot change: a different --model or
-    /// --seed is refused naming the flag. Without --batch or --global-batch the global
+    /// --seed, or an option that shapes the networks (Architecture.settingNames), is refused
+    /// naming the flag. Without --batch or --global-batch the global
     /// batch stays, whatever the number of ranks. Returns the settings that changed.
     public func resumedOptions(given: TrainingOptions, source: String,
                                reparse: ([String]) throws -> TrainingOptions) throws
@@ -59,6 +60,12 @@ public struct CheckpointHeader: Codable {
         if options.seed != before.seed {
             throw GantryError("--seed \(options.seed) conflicts with the checkpoint's seed \(before.seed), which fixes its data order and noise; resume without --seed")
         }
-        return (options, before.differences(to: options))
+        let changed = before.differences(to: options)
+        if let kind = ModelKind(rawValue: model), Architecture(kind, options: options) != Architecture(kind, options: before),
+           let key = Architecture.settingNames.first(where: { changed[$0] != nil }) {
+            let flag = "--" + key.replacingOccurrences(of: "_", with: "-")
+            throw GantryError("\(flag) \(changed[key]!) conflicts with the checkpoint, whose networks were built with \(before.settings[key]?.description ?? "the default"); resume without \(flag) or start a new run")
+        }
+        return (options, changed)
     }
 }

@@ -9,11 +9,13 @@ import GantryNN
 public struct ModelExport {
     public let checkpoint: Checkpoint
     public let model: ModelKind
+    public let architecture: Architecture
     public let includesDiscriminator: Bool
 
     public init(checkpoint: Checkpoint, includesDiscriminator: Bool) throws {
         self.checkpoint = checkpoint
         self.model = try checkpoint.modelKind()
+        architecture = try checkpoint.architecture(source: "the checkpoint")
         self.includesDiscriminator = includesDiscriminator
     }
 
@@ -30,10 +32,10 @@ public struct ModelExport {
     }
 
     public var tensors: [ExportTensor] {
-        let generator = PyTorchNames.tensors(layers: model.generatorLayers(), snapshot: checkpoint.generator,
+        let generator = PyTorchNames.tensors(layers: architecture.generatorLayers(), snapshot: checkpoint.generator,
                                              trainingPasses: trainingPasses.generator)
         guard includesDiscriminator else { return generator }
-        let discriminator = PyTorchNames.tensors(layers: model.discriminatorLayers(), snapshot: checkpoint.discriminator,
+        let discriminator = PyTorchNames.tensors(layers: architecture.discriminatorLayers(), snapshot: checkpoint.discriminator,
                                                  trainingPasses: trainingPasses.discriminator)
         return generator.map { $0.renamed("generator.\($0.name)") }
             + discriminator.map { $0.renamed("discriminator.\($0.name)") }

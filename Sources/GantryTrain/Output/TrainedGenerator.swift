@@ -7,12 +7,14 @@ public struct TrainedGenerator {
     public let checkpoint: Checkpoint
     public let path: String
     public let model: ModelKind
+    public let architecture: Architecture
 
     /// Loads `fileOrRunDirectory` (a run directory means its newest checkpoint).
     public init(fileOrRunDirectory: String) throws {
         path = try CheckpointDirectory.resolve(fileOrRunDirectory)
         checkpoint = try Checkpoint.load(path)
         model = try checkpoint.modelKind()
+        architecture = try checkpoint.architecture(source: path)
     }
 
     /// How many samples the run's own sample pictures show.
@@ -27,7 +29,7 @@ public struct TrainedGenerator {
     /// chunk's batch and the chunk's noise), whatever the count.
     public func chunkMemoryFloats(count: Int) -> Double {
         let n = min(chunkSize, count)
-        return NetworkFootprint(layers: model.generatorLayers(), batch: n).inferenceFloats + Double(n * model.noiseDimension)
+        return NetworkFootprint(layers: architecture.generatorLayers(), batch: n).inferenceFloats + Double(n * model.noiseDimension)
     }
 
     /// Runs G (evaluation mode) over the first `count` vectors of `noise`, a chunk at a time:
@@ -40,7 +42,7 @@ public struct TrainedGenerator {
         for first in stride(from: 0, to: count, by: chunkSize) {
             let n = min(chunkSize, count - first)
             if network?.batchSize != n {  // the first chunk, and a shorter last one
-                network = model.makeGenerator(batch: n)
+                network = architecture.makeGenerator(batch: n)
                 checkpoint.generator.restore(into: network!)
                 input = FloatBuffer(count: model.noiseDimension * n)
             }

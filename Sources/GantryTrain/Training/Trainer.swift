@@ -59,7 +59,7 @@ public final class Trainer {
         self.plan = plan
         self.communicator = communicator
         self.output = output
-        let model = plan.model, n = plan.localBatch
+        let model = plan.architecture, n = plan.localBatch
         generator = model.makeGenerator(batch: n)
         discriminator = model.makeDiscriminator(batch: n)
         discriminatorSync = GradientSynchronizer(network: discriminator, communicator: communicator,
@@ -196,7 +196,8 @@ public final class Trainer {
     /// K discriminator steps, then one generator step (Goodfellow et al., Algorithm 1).
     /// Returns this rank's losses and D outputs (means over its slice).
     public func trainOneIteration() throws -> StepLosses {
-        let n = plan.localBatch
+        // D's logits: one per sample, or one per packed group of samples (--pack).
+        let n = discriminator.outputBatchSize
         var losses = StepLosses()
         for k in 0..<plan.options.dSteps {
             // --- D phase: L_D = BCE(D(x), 1) + BCE(D(G(z)), 0), mean over the global batch.

@@ -5,7 +5,7 @@ import GantryNN
 // once built (`gantry bench step`'s "model buffers"). A buffer added to the trainer belongs
 // in both; a test keeps them close.
 
-extension ModelKind {
+extension Architecture {
     /// G's and D's footprints at `batch`, without building them.
     public func footprints(batch: Int) -> (generator: NetworkFootprint, discriminator: NetworkFootprint) {
         (NetworkFootprint(layers: generatorLayers(), batch: batch),
@@ -16,7 +16,7 @@ extension ModelKind {
     public func trainerFloats(batch: Int) -> Double {
         let (g, d) = footprints(batch: batch)
         let moments = Double(2 * (g.parameters + d.parameters))
-        let batches = Double(batch) * Double(sampleShape.count + noiseDimension + 1)
+        let batches = Double(batch) * Double(sampleShape.count + noiseDimension + 1)  // real, noise, logit gradient
         return g.trainingFloats + d.trainingFloats + NetworkFootprint.scratchFloats([g, d]) + moments + batches
     }
 }
