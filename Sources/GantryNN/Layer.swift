@@ -118,3 +118,13 @@ public extension Layer {
     func outputBatch(forInput batch: Int) -> Int { batch }
     func resetState() {}
 }
+
+/// A layer that only rearranges or combines its input (Pack, Maxout, MinibatchStddev): no
+/// parameters, no state, no workspace, so nothing to bind.
+public protocol ParameterFreeLayer: Layer {}
+
+public extension ParameterFreeLayer {
+    var parameterCount: Int { 0 }
+    func bind(parameters: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>,
+              state: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>) {}
+}

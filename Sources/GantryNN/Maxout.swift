@@ -7,7 +7,7 @@
 /// max (the first one on a tie), found again from the input rather than stored, so the layer
 /// keeps no state between passes. A second-order backward (a gradient penalty's) routes the
 /// same way.
-public final class Maxout: Layer {
+public final class Maxout: ParameterFreeLayer {
     public let inputShape: Shape
     public let outputShape: Shape
     public let pieces: Int
@@ -20,12 +20,8 @@ public final class Maxout: Layer {
         self.pieces = pieces
     }
 
-    public var parameterCount: Int { 0 }
     public var summary: String { "Maxout(\(pieces) pieces)" }
     public var backwardReadsOutput: Bool { false }
-
-    public func bind(parameters: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>,
-                     state: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>) {}
 
     /// The piece `q` whose input channel u·pieces + q holds the largest value of unit u at
     /// `index` (sample and position within a channel of `stride` values); the first on a tie.

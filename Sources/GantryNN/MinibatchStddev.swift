@@ -14,7 +14,7 @@
 /// Backward: dx = dy (channels 0..<C) + ds_g · ∂s_g/∂x, where ds_g = Σ_{n∈g,p} dy[C, n, p] and
 /// ∂s_g/∂x_{c,n,p} = (x_{c,n,p} − μ_{g,c,p}) / (G · σ_{g,c,p} · C·H·W) (the μ terms cancel).
 /// μ and σ are computed again in backward instead of kept: a few flops per value.
-public final class MinibatchStddev: Layer {
+public final class MinibatchStddev: ParameterFreeLayer {
     public let inputShape: Shape
     public let outputShape: Shape
     public let groupSize: Int
@@ -28,12 +28,8 @@ public final class MinibatchStddev: Layer {
         self.groupSize = groupSize
     }
 
-    public var parameterCount: Int { 0 }
     public var summary: String { "MinibatchStddev(group \(groupSize))" }
     public var backwardReadsOutput: Bool { false }
-
-    public func bind(parameters: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>,
-                     state: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>) {}
 
     /// Calls `body(x, μ, σ)` for each channel and position of group `g`, where `x` points at
     /// the group's first sample of that channel and position (the next samples are `plane`

@@ -7,7 +7,7 @@
 /// divides each rank's slice of the global batch, every group lies within one rank and k
 /// ranks pack exactly the samples one rank would. A permutation of whole H·W planes: forward
 /// copies them one way, backward copies the gradient planes back; no parameters.
-public final class Pack: Layer {
+public final class Pack: ParameterFreeLayer {
     public let inputShape: Shape
     public let outputShape: Shape
     /// Samples per packed sample (m).
@@ -21,7 +21,6 @@ public final class Pack: Layer {
         self.count = count
     }
 
-    public var parameterCount: Int { 0 }
     public var summary: String { "Pack(\(count))" }
     public var backwardReadsOutput: Bool { false }
 
@@ -29,9 +28,6 @@ public final class Pack: Layer {
         precondition(batch % count == 0, "Pack(\(count)): a batch of \(batch) does not split into groups of \(count)")
         return batch / count
     }
-
-    public func bind(parameters: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>,
-                     state: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>) {}
 
     /// Calls `body(inputOffset, outputOffset)` for every H·W plane: input plane (c, j·m + i)
     /// becomes output plane (i·C + c, j).

@@ -17,14 +17,18 @@ final class WorldSizeTests: XCTestCase {
         }
         XCTAssertEqual(checkpoints[0].header.worldSize, 1)
         XCTAssertEqual(checkpoints[1].header.worldSize, 2)
-        for (name, one, two) in [("G", checkpoints[0].generator, checkpoints[1].generator),
-                                 ("D", checkpoints[0].discriminator, checkpoints[1].discriminator)] {
-            let difference = relativeDifference(one.parameters, two.parameters)
-            XCTAssertLessThanOrEqual(difference, 1e-4, "\(name) parameters differ by \(difference) (relative)")
-            // The runs really trained: parameters moved away from their shared start.
-            XCTAssertGreaterThan(one.adamStep, 0)
-        }
+        assertSameParameters(checkpoints[0], checkpoints[1], "1 rank and 2 ranks")
         try? FileManager.default.removeItem(atPath: root)
+    }
+}
+
+/// G's and D's parameters in `one` and `two` agree within float rounding (1e-4 relative).
+func assertSameParameters(_ one: Checkpoint, _ two: Checkpoint, _ what: String, file: StaticString = #filePath, line: UInt = #line) {
+    for (name, a, b) in [("G", one.generator, two.generator), ("D", one.discriminator, two.discriminator)] {
+        let difference = relativeDifference(a.parameters, b.parameters)
+        XCTAssertLessThanOrEqual(difference, 1e-4, "\(what): \(name) parameters differ by \(difference) (relative)", file: file, line: line)
+        // The runs really trained: parameters moved away from their shared start.
+        XCTAssertGreaterThan(a.adamStep, 0, file: file, line: line)
     }
 }
 
