@@ -69,7 +69,7 @@ final class ArchitectureTests: XCTestCase {
         let training = try GantryProcess.mpirun(ranks: 2, ["train", "--model", "mlp", "--data", "grid25", "--seed", "1",
                                                            "--log-every", "1000", "--sample-every", "100000",
                                                            "--checkpoint-every", "100000", "--out", run] + Self.bestShortConfiguration,
-                                                extraMPI: extraMPI)
+                                                limit: 600, extraMPI: extraMPI)
         XCTAssertEqual(training.status, 0, training.output, file: file, line: line)
         let (evaluation, result) = try evaluateModes(run, file: file, line: line)
         let covered = try XCTUnwrap(result["modes_covered"] as? Int, file: file, line: line)
