@@ -2,7 +2,7 @@
 import PackageDescription
 
 // Gantry: data-parallel GAN training over MPI. One module per layer of the design:
-// C libraries (CMPI, CBLAS, CPNG, CZlib, CHalf) -> GantryMPI / GantryNN / GantryData -> GantryTrain
+// C libraries (CMPI, CBLAS, CPNG, CZlib, CHalf, CPUInfo) -> GantryMPI / GantryNN / GantryData -> GantryTrain
 // -> GantryBench -> gantry (docs/architecture.md).
 let package = Package(
     name: "Gantry",
@@ -21,9 +21,12 @@ let package = Package(
         // Half-precision conversions for gradient compression, in C so that they compile
         // to the CPU's conversion instructions.
         .target(name: "CHalf", cSettings: [.unsafeFlags(["-O3"])]),
+        // The CPU's vector features (cpuid, xgetbv) and the multiply-add loop that measures a
+        // core's peak, in C for the intrinsics of each instruction set.
+        .target(name: "CPUInfo", cSettings: [.unsafeFlags(["-O3"])]),
 
         .target(name: "GantryMPI", dependencies: ["CMPI", "CHalf"]),
-        .target(name: "GantryNN", dependencies: ["CBLAS"],
+        .target(name: "GantryNN", dependencies: ["CBLAS", "CPUInfo"],
                 swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
         .target(name: "GantryData", dependencies: ["CPNG", "CZlib"]),
         // The training options are argument-parser declarations (TrainingOptions), so that

@@ -122,6 +122,9 @@ public func checkpointFuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -
         precondition((network.parameters + network.state + network.adamFirstMoment + network.adamSecondMoment).allSatisfy(\.isFinite),
                      "accepted a checkpoint holding a NaN or an infinity")
     }
+    if let average = checkpoint.generatorEMA {
+        precondition((average.parameters + average.state).allSatisfy(\.isFinite), "accepted a moving average of G holding a NaN or an infinity")
+    }
     let encoded: [UInt8]
     do {
         encoded = try checkpoint.encode()

@@ -13,6 +13,28 @@ func fuzzInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> [UInt8] {
 /// runs the given inputs once).
 let fuzzVerbose = getenv("GANTRY_FUZZ_VERBOSE") != nil
 
+/// What a reader did with an input: its value, or the refusal it threw, an `E` (whose
+/// description is built, which must not trap either). Throwing anything else is a bug.
+func reading<Value, E: Error>(_ read: () throws -> Value, refusal: E.Type) -> Result<Value, E> {
+    do {
+        return .success(try read())
+    } catch let error as E {
+        _ = "\(error)"
+        return .failure(error)
+    } catch {
+        fatalError("the reader threw something other than a \(E.self): \(error)")
+    }
+}
+
+/// Tool mode, from LLVMFuzzerInitialize: with GANTRY_FUZZ_WRITE_SEEDS=DIR set, `write`
+/// the target's seeds to DIR and exit instead of fuzzing.
+func writeSeedsIfAsked(_ write: (String) -> Void) {
+    guard let directory = environment("GANTRY_FUZZ_WRITE_SEEDS") else { return }
+    write(directory)
+    fflush(stdout)
+    _exit(0)  // not exit(): LeakSanitizer would count the live locals of this frame as leaks
+}
+
 func environment(_ name: String) -> String? {
     getenv(name).map { String(cString: $0) }
 }

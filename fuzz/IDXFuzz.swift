@@ -1,6 +1,6 @@
-// libFuzzer target for the MNIST IDX reader (GantryData's IDXImages).
+// libFuzzer target for the MNIST IDX readers (GantryData's IDXImages and IDXLabels).
 //
-// Each input goes three ways, and any crash, trap, hang or sanitizer report is a bug:
+// Each input goes four ways, and any crash, trap, hang or sanitizer report is a bug:
 //  1. the parser itself, IDXImages(bytes:source:); an accepted file must have consistent
 //     fields, and its first and last images must be writable into a batch in [-1, 1];
 //  2. the input written to a file and opened with IDXImages(path:) (zlib's gzopen/gzread):
@@ -9,7 +9,13 @@
 //  3. the input gzip-compressed to a file and opened the same way, which must also give
 //     exactly what the parser gave: same images, or the same error (except that a header
 //     claiming more than the compressed file can hold is refused as such, where the parser,
-//     knowing the exact size, says "truncated").
+//     knowing the exact size, says "truncated");
+//  4. the input as the labels file beside an images file (x-labels-idx1-ubyte next to
+//     x-images-idx3-ubyte), read with the images by IDXImages(path:): a non-gzip input must
+//     give what IDXLabels(bytes:source:imageCount:) gives (the same labels, one per image,
+//     or the same error). The image count is the one the input declares (at most 4096),
+//     or one more when its last byte is a multiple of 8, so that both the count check and
+//     the payload are reached.
 //
 // Tool mode, used by fuzz/run.sh to make seeds (runs instead of fuzzing):
 //   GANTRY_FUZZ_WRITE_SEEDS=DIR idx-fuzzer
@@ -21,6 +27,8 @@ import Glibc
 let scratch = makeScratchDirectory("idx-fuzz")
 let rawPath = scratch + "/input"
 let gzipPath = scratch + "/input.gz"
+let imagesPath = scratch + "/x-images-idx3-ubyte"
+let labelsPath = scratch + "/x-labels-idx1-ubyte"
 
 /// The outcome of reading, comparable across the three routes.
 enum Outcome: Equatable {
@@ -29,15 +37,12 @@ enum Outcome: Equatable {
 }
 
 func outcome(_ read: () throws -> IDXImages) -> Outcome {
-    do {
-        let images = try read()
+    switch reading(read, refusal: DatasetError.self) {
+    case let .success(images):
         check(images)
         return .images(path: images.path, count: images.count, shape: images.shape, pixels: images.pixels)
-    } catch let error as DatasetError {
-        _ = error.description
+    case let .failure(error):
         return .refused(error)
-    } catch {
-        fatalError("IDXImages threw something other than a DatasetError: \(error)")
     }
 }
 
@@ -79,6 +84,9 @@ public func idxFuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt 
         precondition(fromFile == parsed, "IDXImages(path:) and IDXImages(bytes:) disagree: \(fromFile) vs \(parsed)")
     }
 
+    // 4. (before 3, which may return early) The bytes as a labels file.
+    checkLabels(bytes)
+
     // 3. The bytes gzip-compressed (level 1: fast).
     guard let file = gzopen(gzipPath, "wb1") else { fatalError("fuzz harness: gzopen \(gzipPath) failed") }
     if !bytes.isEmpty {
@@ -97,16 +105,36 @@ public func idxFuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt 
     return 0
 }
 
+func checkLabels(_ bytes: [UInt8]) {
+    let declared = bytes.count >= 8 ? bytes[4..<8].reduce(0) { $0 << 8 | Int($1) } : 1
+    let imageCount = max(1, min(declared, 4096)) + (bytes.last.map { $0 % 8 == 0 } == true ? 1 : 0)
+    writeFile(imagesPath, idx(count: imageCount, rows: 1, columns: 1))
+    writeFile(labelsPath, bytes)
+    let parsed = reading({ try IDXLabels(bytes: bytes, source: labelsPath, imageCount: imageCount).labels as [UInt8]? },
+                         refusal: DatasetError.self)
+    let beside = reading({
+        let images = try IDXImages(path: imagesPath)
+        if let labels = images.labels {
+            precondition(images.isLabelled && images.classNames.count >= 10 && labels.labels.count == images.count
+                         && images.label(ofSample: images.count - 1) == Int(labels.labels[images.count - 1]),
+                         "labels accepted inconsistently: \(labels.labels.count) for \(images.count) images")
+        }
+        return images.labels?.labels
+    }, refusal: DatasetError.self)
+    if fuzzVerbose { print("labels: \(beside) for \(imageCount) images") }
+    if !bytes.starts(with: [0x1f, 0x8b]) {
+        precondition(beside == parsed, "IDXImages(path:) labels and IDXLabels(bytes:) disagree: \(beside) vs \(parsed)")
+    }
+}
+
 @_cdecl("LLVMFuzzerInitialize")
 public func idxFuzzInitialize(_ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>) -> CInt {
-    if let directory = environment("GANTRY_FUZZ_WRITE_SEEDS") {
-        writeSeeds(to: directory)
-        fflush(stdout)
-        _exit(0)  // not exit(): LeakSanitizer would count the live locals of this frame as leaks
-    }
+    writeSeedsIfAsked(writeSeeds)
     atexit {
         unlink(rawPath)
         unlink(gzipPath)
+        unlink(imagesPath)
+        unlink(labelsPath)
         rmdir(scratch)
     }
     return 0
@@ -132,6 +160,7 @@ func writeSeeds(to directory: String) {
         ("generated-2x28x28.idx", idx(count: 2, rows: 28, columns: 28), false),
         ("generated-3x28x28.idx.gz", idx(count: 3, rows: 28, columns: 28), true),
         ("generated-trailing.idx", idx(count: 2, rows: 2, columns: 2) + [0xde, 0xad, 0xbe, 0xef], false),
+        ("generated-labels-5.idx1", [0, 0, 8, 1, 0, 0, 0, 5, 7, 2, 1, 0, 4], false),
     ]
     for (name, bytes, gzip) in files {
         let path = "\(directory)/\(name)"
@@ -142,8 +171,10 @@ func writeSeeds(to directory: String) {
         } else {
             writeFile(path, bytes)
         }
-        // Every seed must be accepted, by the route it is meant for.
-        if case .refused(let error) = outcome({ try IDXImages(path: path) }) { fatalError("seed \(path) is refused: \(error)") }
+        // Every images seed must be accepted, by the route it is meant for.
+        if !name.contains("labels"), case .refused(let error) = outcome({ try IDXImages(path: path) }) {
+            fatalError("seed \(path) is refused: \(error)")
+        }
     }
     print("idx-fuzzer: wrote \(files.count) seeds to \(directory)")
 }

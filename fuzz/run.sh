@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
-# Builds Gantry's libFuzzer targets and runs them: fuzz/run.sh [checkpoint|idx|all] [SECONDS]
+# Builds Gantry's libFuzzer targets and runs them: fuzz/run.sh [checkpoint|idx|cifar|all] [SECONDS]
 #
 #   checkpoint  Checkpoint.decode (GantryTrain), fuzz/CheckpointFuzz.swift
-#   idx         the MNIST IDX reader (GantryData), fuzz/IDXFuzz.swift
-#   all         both, one after the other (the default); SECONDS (default 60) is per target
+#   idx         the MNIST IDX readers, images and labels (GantryData), fuzz/IDXFuzz.swift
+#   cifar       the CIFAR-10 batch reader (GantryData), fuzz/CIFARFuzz.swift
+#   all         all three, one after the other (the default); SECONDS (default 60) is per target
 #
 # The module sources are compiled straight with swiftc (no SwiftPM) into .build-fuzz/, with
 # libFuzzer's coverage instrumentation on GantryData and GantryTrain and AddressSanitizer on
 # everything; rebuilt only when a source, this script or the compiler changes. Seeds: the
 # hand-picked inputs in fuzz/corpus/TARGET plus generated ones (a real checkpoint written by
-# `gantry train` if a binary is found, and small IDX files raw and gzip). The corpus libFuzzer
+# `gantry train` if a binary is found, small IDX files raw and gzip, small CIFAR-10 batches). The corpus libFuzzer
 # grows, its logs and any crashing inputs go to fuzz/out/ (not in git).
 #
 # Exits 1 if a target found a crash, hang, out-of-memory or sanitizer report (and prints the
@@ -27,8 +28,9 @@ seconds=${2:-60}
 case "$target" in
     checkpoint) targets=(checkpoint) ;;
     idx) targets=(idx) ;;
-    all) targets=(checkpoint idx) ;;
-    *) echo "usage: fuzz/run.sh [checkpoint|idx|all] [SECONDS]" >&2; exit 2 ;;
+    cifar) targets=(cifar) ;;
+    all) targets=(checkpoint idx cifar) ;;
+    *) echo "usage: fuzz/run.sh [checkpoint|idx|cifar|all] [SECONDS]" >&2; exit 2 ;;
 esac
 if ! [[ "$seconds" =~ ^[1-9][0-9]*$ ]]; then
     echo "fuzz/run.sh: SECONDS must be a positive integer, got '$seconds'" >&2
@@ -71,7 +73,7 @@ build_fuzzers() {
                    $(sources "$parser/ArgumentParserToolInfo") $(sources "$parser/ArgumentParser") \
                    "$src"/CHalf/*.c "$src"/CHalf/include/*; } \
              | sha256sum | cut -d' ' -f1)
-    if [ -x "$bin/checkpoint-fuzzer" ] && [ -x "$bin/idx-fuzzer" ] && [ "$(cat "$build/stamp" 2>/dev/null)" = "$stamp" ]; then
+    if [ -x "$bin/checkpoint-fuzzer" ] && [ -x "$bin/idx-fuzzer" ] && [ -x "$bin/cifar-fuzzer" ] && [ "$(cat "$build/stamp" 2>/dev/null)" = "$stamp" ]; then
         echo "fuzz: fuzzers up to date in $bin"
         return
     fi
@@ -104,11 +106,12 @@ build_fuzzers() {
     # The harnesses are compiled without coverage (so their own branches do not count as
     # coverage) and linked with libFuzzer's runtime, which brings main().
     local name file objects
-    for name in checkpoint idx; do
+    for name in checkpoint idx cifar; do
         case $name in
             checkpoint) file=CheckpointFuzz.swift; objects=("$obj"/GantryNN.o "$obj"/CHalf.o "$obj"/GantryMPI.o "$obj"/GantryData.o
                                                              "$obj"/ArgumentParserToolInfo.o "$obj"/ArgumentParser.o "$obj"/GantryTrain.o) ;;
             idx) file=IDXFuzz.swift; objects=("$obj"/GantryData.o) ;;
+            cifar) file=CIFARFuzz.swift; objects=("$obj"/GantryData.o) ;;
         esac
         echo "fuzz:   swiftc $name-fuzzer"
         swiftc "${common[@]}" "${asan[@]}" -wmo -module-name "${file%.swift}" \
@@ -146,7 +149,7 @@ seed_checkpoint() {
     fi
     local run
     run=$(mktemp -d "${TMPDIR:-/tmp}/gantry-fuzz-seed-XXXXXX")
-    if timeout -k 5 120 "$gantry" train --model mlp --data ring8 --steps 2 --out "$run/run" >"$run/log" 2>&1 \
+    if timeout -k 5 120 "$gantry" train --model mlp --data ring8 --steps 2 --g-ema-kimg 1 --out "$run/run" >"$run/log" 2>&1 \
         && ckpt=$(ls "$run/run/checkpoints/"*.gckpt 2>/dev/null | tail -n 1) && [ -n "$ckpt" ]; then
         cp "$ckpt" "$seeds/real-mlp-step2.gckpt"
         echo "fuzz: seed checkpoint written by $gantry"
@@ -159,15 +162,18 @@ seed_checkpoint() {
     rm -rf "$run"
 }
 
-seed_idx() {
-    local seeds="$out/seeds/idx"
+# The IDX and CIFAR-10 fuzzers write their own small seeds (GANTRY_FUZZ_WRITE_SEEDS).
+seed_written_by_fuzzer() {
+    local name=$1 seeds="$out/seeds/$1"
     rm -rf "$seeds"
     mkdir -p "$seeds"
-    if ! GANTRY_FUZZ_WRITE_SEEDS="$seeds" "$bin/idx-fuzzer" 2>&1 | sed 's/^/fuzz: /'; then
-        echo "fuzz: idx-fuzzer could not write its seeds" >&2
+    if ! GANTRY_FUZZ_WRITE_SEEDS="$seeds" "$bin/$name-fuzzer" 2>&1 | sed 's/^/fuzz: /'; then
+        echo "fuzz: $name-fuzzer could not write its seeds" >&2
         exit 2
     fi
 }
+seed_idx() { seed_written_by_fuzzer idx; }
+seed_cifar() { seed_written_by_fuzzer cifar; }
 
 # ---------------------------------------------------------------------------------------
 # Runs

@@ -13,7 +13,8 @@ import GantryTrain
 /// per iteration; only logging, replica checks, samples and checkpoints are left out.
 ///
 /// Before the model is built it measures OpenBLAS `sgemm` on n × n matrices on the same
-/// threads: the reference peak the iteration's achieved GFLOP/s is compared with.
+/// threads: the reference peak the iteration's achieved GFLOP/s is compared with; and the
+/// core's own peak with a multiply-add loop (FMAPeak), which slow BLAS kernels cannot lower.
 public final class StepBenchmark {
     public struct Configuration {
         /// What the benchmark trains: model, batch, threads, synchronisation, K, losses, as
@@ -25,6 +26,8 @@ public final class StepBenchmark {
         /// Side of the square sgemm that measures the reference peak.
         public var sgemmSize = 1024
         public var sgemmRepetitions = 10
+        /// Runs of the multiply-add loop that measures the core's peak (FMAPeak).
+        public var fmaRepetitions = 100
 
         public static let defaultTimedSteps = 20
 
@@ -43,9 +46,13 @@ public final class StepBenchmark {
     /// The sgemm rates (best and median), measured before the model was built (its matrices
     /// are freed by then, so they do not add to the peak resident set of training).
     let sgemm: (median: Double, best: Double)
+    /// One core's peak GFLOP/s (FMAPeak), at `fmaISA`.
+    let fmaPeak: Double
+    let fmaISA = min(CPUFeatures.current.vectorISA, .avx512)  // bfloat16 adds nothing to float throughput
 
     /// Validates the configuration through TrainingPlan (throws a GantryError naming the
-    /// flag), sets the BLAS threads, measures sgemm on them, and builds the trainer.
+    /// flag), sets the BLAS threads, measures sgemm on them and the FMA peak, and builds the
+    /// trainer.
     /// Performs no collective operation (see Job.agree).
     public init(_ configuration: Configuration, communicator: Communicator) throws {
         guard configuration.warmupSteps >= 0 else {
@@ -65,6 +72,7 @@ public final class StepBenchmark {
         let plan = try TrainingPlan(options: options, worldSize: communicator.size, dataset: dataset)
         BLAS.setThreads(options.threads)
         sgemm = SGEMMRate.measure(size: configuration.sgemmSize, repetitions: configuration.sgemmRepetitions)
+        fmaPeak = FMAPeak.measure(isa: fmaISA, repetitions: configuration.fmaRepetitions)
         trainer = try Trainer(plan: plan, communicator: communicator, output: nil)
     }
 
@@ -115,7 +123,15 @@ public final class StepBenchmark {
             peakResidentMb: Memory.peakResidentBytes / 1e6,
             modelMemoryMb: Double(4 * trainer.allocatedFloats) / 1e6,
             lossD: losses.lossD, lossG: losses.lossG,
-            blas: BLAS.configuration)
+            blas: BLAS.configuration,
+            kernels: kernelFigures(achieved: achieved))
+    }
+
+    /// The BLAS, the CPU, and the rates against the FMA peak of the cores the BLAS threads use.
+    func kernelFigures(achieved: Double) -> StepBenchmarkReport.Kernels {
+        let cores = fmaPeak * Double(trainer.plan.options.threads)
+        return StepBenchmarkReport.Kernels(blas: .current, cpu: .current, fmaIsa: fmaISA.name, fmaPeakGflops: fmaPeak,
+                                           shareOfFmaPeak: achieved / cores, sgemmShareOfFmaPeak: sgemm.best / cores)
     }
 
     /// One iteration of the trainer, and its step counter moved on as `Trainer.run` does.

@@ -44,7 +44,22 @@ public struct StepBenchmarkReport: Codable {
     public var lossD: Double
     public var lossG: Double
     public var blas: String
+    public var kernels: Kernels
 
+    /// The BLAS, its kernels, the CPU, and the FMA-peak yardstick ("kernels" in the JSON).
+    public struct Kernels: Codable {
+        public var blas: BLASDescription
+        public var cpu: CPUDescription
+        /// The instructions of the multiply-add loop (VectorISA.name).
+        public var fmaIsa: String
+        /// One core's peak: the multiply-add loop's best GFLOP/s (FMAPeak).
+        public var fmaPeakGflops: Double
+        /// gflops / (fmaPeakGflops × threads).
+        public var shareOfFmaPeak: Double
+        /// sgemmGflops / (fmaPeakGflops × threads): well below 1/2 means the wrong kernels or a
+        /// throttled or shared core.
+        public var sgemmShareOfFmaPeak: Double
+    }
 
     /// The parts of an iteration as reported, in order, with where `PhaseTiming` keeps them.
     static let parts: [(key: String, label: String, time: KeyPath<PhaseTiming, Double>)] = [
@@ -77,6 +92,32 @@ public struct StepBenchmarkReport: Codable {
         D phase \(f(Double(byPart["d_phase"] ?? 0) / 1e6, 2)), G phase \(f(Double(byPart["g_phase"] ?? 0) / 1e6, 2)))
           achieved:           \(f(gflops)) GFLOP/s = \(f(100 * shareOfPeak))% of the sgemm peak
           peak resident:      \(f(peakResidentMb)) MB (model buffers \(f(modelMemoryMb)) MB)
+        \(kernelLines)
         """
+    }
+
+    /// The BLAS and the FMA-peak yardstick, for people.
+    var kernelLines: String {
+        func percent(_ share: Double) -> String { fixed(100 * share, 1) + "%" }
+        let k = kernels
+        return """
+          BLAS:               \(k.blas.summary)
+          CPU:                \(k.cpu.model) (\(k.cpu.isa))
+          FMA peak:           \(fixed(k.fmaPeakGflops, 1)) GFLOP/s per core (\(k.fmaIsa) multiply-add loop); \
+        sgemm reaches \(percent(k.sgemmShareOfFmaPeak)), the iteration \(percent(k.shareOfFmaPeak)) of it \
+        (× \(threads) thread\(threads == 1 ? "" : "s"))
+        """
+    }
+
+    /// One line when sgemm reaches less than half of the FMA peak, saying what to look at.
+    public var kernelWarning: String? {
+        guard kernels.sgemmShareOfFmaPeak < 0.5 else { return nil }
+        let blas = kernels.blas
+        let cores = threads == 1 ? "one core's" : "\(threads) cores'"
+        return "sgemm reaches only \(fixed(100 * kernels.sgemmShareOfFmaPeak, 0))% of \(cores) FMA peak "
+            + "(\(fixed(sgemmGflops, 1)) of \(fixed(kernels.fmaPeakGflops * Double(threads), 1)) GFLOP/s) with OpenBLAS's "
+            + "\(blas.kernels) kernels (CPU: \(kernels.cpu.isa)): if those kernels are narrower than the CPU, set "
+            + "OPENBLAS_CORETYPE (docs/performance.md#kernel-selection); otherwise the core is throttled or shared "
+            + "(check the load with top and the clock in /proc/cpuinfo)"
     }
 }

@@ -26,6 +26,9 @@ public final class Colorized: Dataset {
     public var count: Int { base.count }
     public var residentBytes: Int { base.residentBytes + 4 * base.shape.spatial }
     public var shape: SampleShape { SampleShape(channels: 3, height: Self.side, width: Self.side) }
+    /// Colouring keeps the class: the base's labels.
+    public var classNames: [String] { base.classNames }
+    public func label(ofSample index: Int) -> Int? { base.label(ofSample: index) }
 
     /// The ink colour of `index`: a random hue at full saturation, each channel in [0, 1].
     public func color(of index: Int) -> (Float, Float, Float) {

@@ -85,6 +85,9 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable {
     case gzipCorrupt(path: String, reason: String)
     case trailingData(path: String, declaredBytes: Int, limit: Int)
     case batchLargerThanDataset(datasetCount: Int, globalBatch: Int)
+    case labelCount(path: String, labels: Int, images: Int)
+    case invalidRecords(path: String, reason: String)
+    case overMemoryLimit(path: String, contents: String, bytes: Int, limit: Int)
 
     public var description: String {
         switch self {
@@ -97,8 +100,9 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable {
         case let .unreadable(path, reason):
             return "Dataset file '\(path)' is not readable: \(reason)."
         case let .wrongMagic(path, found, expected):
+            let kind = [IDXImages.magic: "an IDX file of unsigned-byte images", IDXLabels.magic: "an IDX file of unsigned-byte labels"]
             return "Dataset file '\(path)' has wrong magic number \(hex(found)) (expected \(hex(expected)), "
-                + "an IDX file of unsigned-byte images)."
+                + "\(kind[expected] ?? "the magic of this format"))."
         case let .truncated(path, expectedBytes, foundBytes):
             return "Dataset file '\(path)' is truncated: expected \(expectedBytes) bytes, found \(foundBytes)."
         case let .noImages(path):
@@ -114,8 +118,19 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable {
                 + "(a wrong image count, or another file appended)."
         case let .batchLargerThanDataset(datasetCount, globalBatch):
             return "The global batch (\(globalBatch)) must be positive and at most the dataset size (\(datasetCount))."
+        case let .labelCount(path, labels, images):
+            return "Labels file '\(path)' holds \(labels) labels for the \(images) images beside it (one label per image)."
+        case let .invalidRecords(path, reason):
+            return "Dataset file '\(path)' is not valid: \(reason)."
+        case let .overMemoryLimit(path, contents, bytes, limit):
+            return "Dataset '\(path)': \(contents) need \(bytes) bytes, \(memoryLimitText(limit))."
         }
     }
+}
+
+/// What a dataset over the memory limit is more than.
+func memoryLimitText(_ limit: Int) -> String {
+    "more than the \(limit) bytes of memory a rank may use here (GANTRY_MEMORY_LIMIT, docs/reliability.md)"
 }
 
 private func hex(_ value: UInt32) -> String {
@@ -124,12 +139,14 @@ private func hex(_ value: UInt32) -> String {
 }
 
 /// The dataset names `makeDataset` accepts.
-public let datasetNames = ["ring8", "grid25", "glyphs", "idx:PATH", "color32:glyphs", "color32:idx:PATH"]
+public let datasetNames = ["ring8", "grid25", "glyphs", "idx:PATH", "color32:glyphs", "color32:idx:PATH", "cifar10:DIR"]
 
-/// Builds a dataset from its command-line spec: "ring8", "grid25", "glyphs", "idx:PATH"
-/// (an IDX image file, raw or gzip, or a directory holding train-images-idx3-ubyte[.gz]), or
-/// "color32:SPEC" (a grayscale SPEC coloured to 3×32×32, `Colorized`). `seed` drives the
-/// synthetic datasets and the colours; the IDX reader ignores it.
+/// Builds a dataset from its command-line spec (docs/data.md): "ring8", "grid25", "glyphs",
+/// "idx:PATH" (an IDX image file, raw or gzip, or a directory holding
+/// train-images-idx3-ubyte[.gz]; labelled when its labels file is beside it), "color32:SPEC"
+/// (a grayscale SPEC coloured to 3×32×32, `Colorized`) or "cifar10:DIR" (CIFAR-10's binary
+/// training batches). `seed` drives the synthetic datasets and the colours; the file
+/// readers ignore it.
 ///
 /// `maximumBytes`: the most memory the dataset may hold; a file whose header asks for more
 /// is refused before its pixels are read (the memory budget of docs/reliability.md).
@@ -141,6 +158,9 @@ public func makeDataset(_ spec: String, seed: UInt64, maximumBytes: Int = .max) 
     default:
         if spec.hasPrefix("idx:"), spec.count > 4 {
             return try IDXImages(path: String(spec.dropFirst(4)), maximumBytes: maximumBytes)
+        }
+        if spec.hasPrefix("cifar10:"), spec.count > 8 {
+            return try CIFAR10(directory: String(spec.dropFirst(8)), maximumBytes: maximumBytes)
         }
         if spec.hasPrefix("color32:"), spec.count > 8 {
             return try Colorized(base: try makeDataset(String(spec.dropFirst(8)), seed: seed, maximumBytes: maximumBytes), seed: seed)

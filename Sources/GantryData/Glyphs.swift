@@ -25,12 +25,16 @@ public struct Glyphs: Dataset {
         random = CounterRandom(seed: seed, stream: CounterRandom.Stream.glyphs)
     }
 
+    /// The digits, each sample labelled with the digit whose strokes it was drawn from.
+    public var classNames: [String] { (0...9).map(String.init) }
+    public func label(ofSample index: Int) -> Int? { digit(of: index) }
+
     /// The digit shown by sample `index`.
-    public func label(of index: Int) -> Int { index % 10 }
+    func digit(of index: Int) -> Int { index % 10 }
 
     public func write(sample index: Int, into destination: UnsafeMutablePointer<Float>, channelStride: Int) {
         precondition(index >= 0 && index < count, "glyph index \(index) out of 0..<\(count)")
-        let digit = label(of: index)
+        let digit = digit(of: index)
         var r = SequentialRandom(random, substream: UInt64(index))
         let variants = glyphSegments[digit]
         let segments = variants[r.int(below: variants.count)]

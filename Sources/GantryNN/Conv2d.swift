@@ -58,4 +58,29 @@ public final class Conv2d: ConvolutionLayer, Layer {
             }
         }
     }
+
+    // Backward of backward: backward computed dX = col2im(Wᵀ·dY), linear in W and in dY and
+    // free of X and the bias. For an adjoint A of dX, im2col being col2im's adjoint,
+    // S = ⟨A, col2im(Wᵀ·dY)⟩ = ⟨im2col(A), Wᵀ·dY⟩ = ⟨W·im2col(A), dY⟩: so dS/d(dY) is the
+    // forward convolution of A without bias, and dS/dW = dY·im2col(A)ᵀ, the weight gradient
+    // backward would compute with A as the input. The bias gets nothing.
+    public var hasBackwardOfBackward: Bool { true }
+
+    public func backwardOfBackward(input: UnsafePointer<Float>, output: UnsafePointer<Float>,
+                                   outputGradient: UnsafePointer<Float>, inputGradientAdjoint: UnsafePointer<Float>,
+                                   outputGradientAdjoint: UnsafeMutablePointer<Float>?, batch: Int) {
+        let positions = outputShape.spatial, columns = geometry.columnCount(batch: batch)
+        geometry.forEachChunk(batch: batch) { samples in
+            let n = samples.count * positions, first = samples.lowerBound * positions
+            geometry.im2col(inputGradientAdjoint, into: column, batch: batch, samples: samples)
+            // dW (Cout × Cin·k·k) += dY[:, chunk] (Cout × n·Hout·Wout) · im2col(A)ᵀ
+            sgemm(transposeB: true, m: outChannels, n: geometry.columnRows, k: n,
+                  a: outputGradient + first, lda: columns, b: column, beta: 1, c: weightGradient)
+            if let outputGradientAdjoint {
+                // dS/d(dY)[:, chunk] (Cout × n·Hout·Wout) = W (Cout × Cin·k·k) · im2col(A)
+                sgemm(m: outChannels, n: n, k: geometry.columnRows, a: weight, b: column,
+                      c: outputGradientAdjoint + first, ldc: columns)
+            }
+        }
+    }
 }

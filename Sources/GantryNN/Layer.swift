@@ -106,6 +106,25 @@ public protocol Layer: AnyObject {
     func backward(input: UnsafePointer<Float>, output: UnsafePointer<Float>,
                   outputGradient: UnsafePointer<Float>, inputGradient: UnsafeMutablePointer<Float>?,
                   batch: Int, accumulateParameterGradients: Bool)
+
+    /// Whether the layer has `backwardOfBackward`, the pass a gradient penalty (R1) needs.
+    var hasBackwardOfBackward: Bool { get }
+
+    /// The backward pass of `backward` (docs/stabilisers.md). `backward` maps the output
+    /// gradient g_out to the input gradient g_in = J(x)ᵀ·g_out; for a scalar S that depends on
+    /// g_in, given its adjoint dS/d(g_in) (`inputGradientAdjoint`), this writes dS/d(g_out)
+    /// into `outputGradientAdjoint` (when not nil; the last layer's is not needed) and adds
+    /// dS/d(parameters) into the gradient buffer. `outputGradient` is the g_out that
+    /// `backward` was given; `input` and `output` are the latest `forward`'s.
+    ///
+    /// S also depends on the input x through J(x). The layers that have this pass (linear
+    /// maps, convolutions and piecewise-linear activations) have a Jacobian that is constant
+    /// in x between kinks, so that term is zero almost everywhere and the pass has no output
+    /// for it; a layer whose derivative varies smoothly with x (Tanh, BatchNorm) keeps the
+    /// default, which marks it unsupported.
+    func backwardOfBackward(input: UnsafePointer<Float>, output: UnsafePointer<Float>,
+                            outputGradient: UnsafePointer<Float>, inputGradientAdjoint: UnsafePointer<Float>,
+                            outputGradientAdjoint: UnsafeMutablePointer<Float>?, batch: Int)
 }
 
 public extension Layer {
@@ -117,6 +136,12 @@ public extension Layer {
     var backwardReadsOutput: Bool { true }
     func outputBatch(forInput batch: Int) -> Int { batch }
     func resetState() {}
+    var hasBackwardOfBackward: Bool { false }
+    func backwardOfBackward(input: UnsafePointer<Float>, output: UnsafePointer<Float>,
+                            outputGradient: UnsafePointer<Float>, inputGradientAdjoint: UnsafePointer<Float>,
+                            outputGradientAdjoint: UnsafeMutablePointer<Float>?, batch: Int) {
+        preconditionFailure("\(summary) has no backward of its backward pass (check hasBackwardOfBackward first)")
+    }
 }
 
 /// A layer that only rearranges or combines its input (Pack, Maxout, MinibatchStddev): no

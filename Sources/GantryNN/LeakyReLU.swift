@@ -28,4 +28,15 @@ public final class LeakyReLU: ElementwiseActivation {
         let slope = self.slope
         return x > 0 ? 1 : slope
     }
+
+    /// Backward computed dX = f′(x)·dY with f′ constant on each side of 0: for an adjoint A
+    /// of dX, dS/d(dY) = f′(x)·A, which is backward applied to A.
+    public var hasBackwardOfBackward: Bool { true }
+
+    public func backwardOfBackward(input: UnsafePointer<Float>, output: UnsafePointer<Float>,
+                                   outputGradient: UnsafePointer<Float>, inputGradientAdjoint: UnsafePointer<Float>,
+                                   outputGradientAdjoint: UnsafeMutablePointer<Float>?, batch: Int) {
+        backward(input: input, output: output, outputGradient: inputGradientAdjoint, inputGradient: outputGradientAdjoint,
+                 batch: batch, accumulateParameterGradients: false)
+    }
 }

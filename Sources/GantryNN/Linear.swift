@@ -66,4 +66,21 @@ public final class Linear: Layer {
                   a: weight, b: outputGradient, c: inputGradient)
         }
     }
+
+    // Backward of backward: backward computed dX = Wᵀ·dY, linear in W and in dY and free of
+    // X and b. For an adjoint A of dX, S = ⟨A, Wᵀ·dY⟩ = ⟨W·A, dY⟩, so dS/d(dY) = W·A (the
+    // forward map without its bias) and dS/dW = dY·Aᵀ; the bias gets nothing.
+    public var hasBackwardOfBackward: Bool { true }
+
+    public func backwardOfBackward(input: UnsafePointer<Float>, output: UnsafePointer<Float>,
+                                   outputGradient: UnsafePointer<Float>, inputGradientAdjoint: UnsafePointer<Float>,
+                                   outputGradientAdjoint: UnsafeMutablePointer<Float>?, batch: Int) {
+        // dW (out × in) += dY (out × N) · Aᵀ (N × in)
+        sgemm(transposeB: true, m: outFeatures, n: inFeatures, k: batch,
+              a: outputGradient, b: inputGradientAdjoint, beta: 1, c: weightGradient)
+        if let outputGradientAdjoint {
+            // dS/d(dY) (out × N) = W (out × in) · A (in × N)
+            sgemm(m: outFeatures, n: batch, k: inFeatures, a: weight, b: inputGradientAdjoint, c: outputGradientAdjoint)
+        }
+    }
 }

@@ -27,9 +27,9 @@ public final class Network {
     public let scratch: ScratchSpace
 
     private let activations: [FloatBuffer]               // the activation buffers this network owns
-    private let outputs: [UnsafeMutablePointer<Float>]   // output of layer i: one of `activations`
+    let outputs: [UnsafeMutablePointer<Float>]           // output of layer i: one of `activations`
     private var boundGeneration = -1                     // the scratch generation the layers are bound to
-    private var lastInput: UnsafePointer<Float>?
+    private(set) var lastInput: UnsafePointer<Float>?
 
     public var inputShape: Shape { layers.first!.inputShape }
     public var outputShape: Shape { layers.last!.outputShape }
@@ -125,6 +125,11 @@ public final class Network {
         boundGeneration = scratch.generation
     }
 
+    /// Binds the layers again if the shared scratch space has grown since they were bound.
+    func rebindIfScratchMoved() {
+        if boundGeneration != scratch.generation { bindLayers() }
+    }
+
     /// Every parameter block with its absolute range in the flat buffer, e.g. "3.weight".
     public var parameterTensors: [(name: String, layer: Layer, range: Range<Int>, tensor: ParameterTensor)] {
         layers.enumerated().flatMap { i, layer in
@@ -146,7 +151,7 @@ public final class Network {
     /// output, valid until the next forward. `input` must stay alive until `backward`.
     @discardableResult
     public func forward(_ input: UnsafePointer<Float>, training: Bool) -> UnsafePointer<Float> {
-        if boundGeneration != scratch.generation { bindLayers() }
+        rebindIfScratchMoved()
         lastInput = input
         var current = input
         for (i, layer) in layers.enumerated() {
@@ -172,7 +177,7 @@ public final class Network {
     public func backward(_ outputGradient: UnsafePointer<Float>, accumulateParameterGradients: Bool,
                          needInputGradient: Bool, afterLayer: (Int) -> Void = { _ in }) -> UnsafePointer<Float>? {
         guard let input = lastInput else { preconditionFailure("\(name): backward before forward") }
-        if boundGeneration != scratch.generation { bindLayers() }
+        rebindIfScratchMoved()
         var gradient = outputGradient
         for i in stride(from: layers.count - 1, through: 0, by: -1) {
             let layerInput = i == 0 ? input : UnsafePointer(outputs[i - 1])

@@ -21,7 +21,9 @@ struct BenchStep: ParsableCommand {
         the number of timed iterations here (\(StepBenchmark.Configuration.defaultTimedSteps) \
         when not given), --data and the output flags have no effect. Reports images/s, \
         milliseconds per iteration and per part, FLOPs per image (counted per layer), achieved \
-        GFLOP/s, the share of the sgemm peak, and the peak resident memory. Times are medians \
+        GFLOP/s, the share of the sgemm peak and of the cores' FMA peak (a multiply-add loop at the \
+        widest vector instructions: the hardware's limit), the BLAS kernels in use, and the \
+        peak resident memory; warns when sgemm reaches less than half of the FMA peak. Times are medians \
         over the timed iterations. Runs alone or under mpirun (then every rank trains, and \
         rank 0 reports its own figures).
         """)
@@ -45,6 +47,7 @@ struct BenchStep: ParsableCommand {
             let report = try benchmark.run()
             guard communicator.isRoot else { return }
             print(json ? try JSONCoding.line(report) : report.text)
+            if let warning = report.kernelWarning { Job.warn(warning) }
         }
     }
 }

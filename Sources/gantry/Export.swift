@@ -17,18 +17,16 @@ struct Export: ParsableCommand {
     @Flag(help: "Write D too; the names then start with generator. and discriminator.")
     var withDiscriminator = false
 
-    @Flag(help: "Write G's trained weights rather than their moving average (checkpoints hold no average yet, so the trained weights are what is written either way).")
-    var rawG = false
-
     func run() throws {
         let path = try CheckpointDirectory.resolve(source.checkpoint)
-        let export = try ModelExport(checkpoint: Checkpoint.load(path), includesDiscriminator: withDiscriminator)
+        let export = try ModelExport(checkpoint: Checkpoint.load(path), includesDiscriminator: withDiscriminator, rawG: source.rawG)
         do {
             try export.write(format, to: out)
         } catch let error as GantryError {
             throw GantryError("cannot write --out \(out): \(error)")
         }
-        let networks = withDiscriminator ? "G (trained weights) and D" : "G (trained weights)"
+        let generator = export.exportsAverage ? "G (moving average)" : "G (trained weights)"
+        let networks = withDiscriminator ? "\(generator) and D" : generator
         print("wrote \(networks) of \(export.model.rawValue) from \(path) (step \(export.checkpoint.header.step)), "
               + "\(export.tensors.count) tensors, to \(out) (\(format.rawValue))")
     }

@@ -12,7 +12,8 @@ struct Gantry: ParsableCommand {
         replica on its slice of every global batch. launch/local.sh starts a run on this machine.
         """,
         version: GantryVersion.current,
-        subcommands: [Train.self, Sample.self, Eval.self, Export.self, Inspect.self, Report.self, Bench.self])
+        subcommands: [Train.self, Sample.self, Eval.self, Export.self, Inspect.self, Report.self, Bench.self,
+                      BLASCheck.self])
 
     /// Like ParsableCommand.main, but every error is reported here, as one `gantry: error:`
     /// line (under mpirun only by rank 0, not once per rank): a parse or validation error
@@ -20,6 +21,10 @@ struct Gantry: ParsableCommand {
     /// Commands throw; errors inside an MPI job are reported by Job.
     static func main() {
         do {
+            if usesBLAS(CommandLine.arguments) {
+                // Before anything else, MPI_Init above all: this may re-execute the process.
+                try KernelSelection.applyAtStart(warn: { if launcherRank == 0 { Job.warn($0) } })
+            }
             var command = try parseAsRoot()
             try command.run()
         } catch {
@@ -32,6 +37,13 @@ struct Gantry: ParsableCommand {
             if launcherRank == 0 { Job.report(reported, rank: nil) }
             Glibc.exit(error is GantryError ? reported.exitCode : code.rawValue)
         }
+    }
+
+    /// Whether a command line runs a subcommand that computes with the BLAS, and so gets the
+    /// kernels KernelSelection picks.
+    static func usesBLAS(_ arguments: [String]) -> Bool {
+        let words = Array(arguments.dropFirst())
+        return ["train", "sample", "eval"].contains(words.first ?? "") || words.starts(with: ["bench", "step"])
     }
 
     /// This process's rank as the launcher (mpirun, srun) announces it, before MPI starts.

@@ -8,7 +8,7 @@ struct GeneratorOptions: ParsableArguments {
     @Option(help: "Seed for the noise (default: the run's seed, so that the noise is that of the run's sample pictures).")
     var seed: UInt64?
 
-    func load() throws -> TrainedGenerator { try TrainedGenerator(fileOrRunDirectory: source.checkpoint) }
+    func load() throws -> TrainedGenerator { try TrainedGenerator(fileOrRunDirectory: source.checkpoint, rawG: source.rawG) }
 
     /// The seed given, or the one the run trained with.
     func seed(of trained: TrainedGenerator) -> UInt64 { seed ?? trained.checkpoint.header.random.seed }

@@ -4,7 +4,7 @@ import GantryTrain
 
 struct Inspect: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Show what a checkpoint holds: configuration, step, world size, sections and their CRC status.",
+        abstract: "Show what a checkpoint holds: configuration, step, world size, G's moving average, sections and their CRC status.",
         discussion: "Exits 1 when the file is unreadable, any section fails its CRC32 check, or a network holds a NaN or an infinity.")
 
     @Argument(help: "A checkpoint file, or a run directory (its newest checkpoint).")
@@ -23,21 +23,30 @@ struct Inspect: ParsableCommand {
         let valid = file.sections.allSatisfy(\.crcIsValid)
         // A full decode also checks sizes against the model; report its verdict.
         let verdict: String
+        var decoded: Checkpoint?
         do {
-            _ = try Checkpoint.decode(bytes, source: path)
+            decoded = try Checkpoint.decode(bytes, source: path)
             verdict = "valid"
         } catch {
             verdict = String(describing: error)
         }
+        let average = decoded.flatMap { checkpoint in
+            checkpoint.generatorEMA.map { (halfLifeKimg: (try? checkpoint.header.trainingOptions(source: path))?.gEmaKimg, images: $0.images) }
+        }
         if json {
-            try printJSON(path: path, bytes: bytes, file: file, header: header, verdict: verdict)
+            try printJSON(path: path, bytes: bytes, file: file, header: header, verdict: verdict, average: average)
         } else {
-            printText(path: path, bytes: bytes, file: file, header: header, verdict: verdict)
+            printText(path: path, bytes: bytes, file: file, header: header, verdict: verdict, average: average)
         }
         if !valid || verdict != "valid" { throw ExitCode.failure }
     }
 
-    private func printText(path: String, bytes: [UInt8], file: CheckpointFile, header: CheckpointHeader?, verdict: String) {
+    /// G's moving average as inspect shows it: its half-life (from the header's options) and
+    /// the images it has averaged.
+    typealias Average = (halfLifeKimg: Double?, images: Int)
+
+    private func printText(path: String, bytes: [UInt8], file: CheckpointFile, header: CheckpointHeader?, verdict: String,
+                           average: Average?) {
         print("\(path): \(bytes.count) bytes, format version \(file.version), \(verdict)")
         if let header, let options = try? header.trainingOptions(source: path) {
             print("""
@@ -47,6 +56,7 @@ struct Inspect: ParsableCommand {
               lr G \(options.lrG), lr D \(options.lrD), betas (\(options.beta1), \(options.beta2)), d-steps \(options.dSteps), g-loss \(options.gLoss.rawValue)
               networks \(ModelKind(rawValue: header.model).map { Architecture($0, options: options).summary } ?? "of an unknown model")
               written by Gantry \(printable(header.gantryVersion))\(header.runId.map { ", run \(printable($0))" } ?? "")
+              G's moving average: \(average.map { "half-life \($0.halfLifeKimg.map { "\($0)" } ?? "?") kimg, \($0.images) images averaged" } ?? "none")
             """)
         } else {
             print("  header unreadable")
@@ -55,14 +65,16 @@ struct Inspect: ParsableCommand {
         for section in file.sections {
             let status = section.crcIsValid ? "CRC ok" : String(format: "CRC MISMATCH (stored %08x, computed %08x)", section.storedCRC, section.computedCRC)
             let name = printable(section.name)
-            print("    \(name)\(String(repeating: " ", count: max(0, 14 - name.count))) \(String(section.payload.count).rightAligned(10)) bytes  \(status)")
+            print("    \(name)\(String(repeating: " ", count: max(0, 16 - name.count))) \(String(section.payload.count).rightAligned(10)) bytes  \(status)")
         }
     }
 
-    private func printJSON(path: String, bytes: [UInt8], file: CheckpointFile, header: CheckpointHeader?, verdict: String) throws {
+    private func printJSON(path: String, bytes: [UInt8], file: CheckpointFile, header: CheckpointHeader?, verdict: String,
+                           average: Average?) throws {
         var object: [String: Any] = [
             "path": path, "bytes": bytes.count, "format_version": file.version, "valid": verdict == "valid", "verdict": verdict,
             "sections": file.sections.map { ["name": $0.name, "bytes": $0.payload.count, "crc_ok": $0.crcIsValid] },
+            "g_ema": average.map { ["half_life_kimg": $0.halfLifeKimg ?? NSNull(), "images": $0.images] as [String: Any] } ?? NSNull(),
         ]
         if let header, let headerSection = file.section("header") {
             object["header"] = try JSONSerialization.jsonObject(with: Data(headerSection.payload))

@@ -7,7 +7,8 @@ struct Sample: ParsableCommand {
         abstract: "Write generated samples from a checkpoint: a grid (2-D models: a scatter plot), a folder of PNGs, or arrays.",
         discussion: """
         Without --seed and --count the noise is that of the run's sample pictures: `gantry sample --checkpoint RUN \
-        --out x.png` draws again the run's samples/step-N.png of the checkpoint's step, byte for byte.
+        --out x.png` draws again the run's samples/step-N.png of the checkpoint's step, byte for byte (both come from \
+        G's moving average when the run kept one; --raw-g draws from the trained G).
         """)
 
     /// Walks drawn by --interpolate without --count.
@@ -71,7 +72,7 @@ struct Sample: ParsableCommand {
                              layout: ImageGrid.Layout(rows: rows, padding: padding, scale: scale))
             what = "\(count) samples"
         }
-        print("wrote \(what) of \(trained.model.rawValue) from \(trained.path) (step \(trained.checkpoint.header.step), seed \(seed)) to \(out)")
+        print("wrote \(what) of \(trained.model.rawValue) from \(trained.path) (step \(trained.checkpoint.header.step), seed \(seed), \(trained.generatorName)) to \(out)")
     }
 
     /// The generator a chunk at a time, what `output` keeps of all the samples, and a

@@ -1,4 +1,5 @@
 import CZlib
+import Foundation
 import GantryData
 import Glibc
 import XCTest
@@ -13,11 +14,7 @@ final class IDXImagesTests: XCTestCase {
     }
 
     override func tearDown() {
-        for name in ["a", "b.gz", "train-images-idx3-ubyte.gz", "magic", "short", "empty", "header", "bad.gz", "sub", "fifo", "claims", "claims.gz", "tail", "tail.gz", "garbage.gz"] {
-            unlink(directory + "/" + name)
-        }
-        rmdir(directory + "/sub")
-        rmdir(directory)
+        try? FileManager.default.removeItem(atPath: directory)
     }
 
     /// An IDX image file: header then count·rows·cols bytes (pixel k of image i = (i·7 + k) mod 256).
@@ -38,6 +35,7 @@ final class IDXImagesTests: XCTestCase {
         return bytes
     }
 
+    @discardableResult
     private func writeRaw(_ name: String, _ bytes: [UInt8]) -> String {
         let path = directory + "/" + name
         let file = fopen(path, "wb")!
@@ -46,6 +44,7 @@ final class IDXImagesTests: XCTestCase {
         return path
     }
 
+    @discardableResult
     private func writeGzip(_ name: String, _ bytes: [UInt8]) -> String {
         let path = directory + "/" + name
         let file = gzopen(path, "wb")!
@@ -216,6 +215,90 @@ final class IDXImagesTests: XCTestCase {
         fclose(file)
         let garbage = refusal { try IDXImages(path: writeRaw("garbage.gz", gz + [UInt8](repeating: 0, count: 3 << 20))) }
         XCTAssertTrue(garbage.contains("not gzip data"), garbage)
+    }
+
+    /// An IDX labels file: magic 0x801, the count, one byte per label.
+    private func labelsFile(_ labels: [UInt8], magic: UInt32 = 0x0000_0801, count: Int? = nil) -> [UInt8] {
+        var bytes: [UInt8] = []
+        for word in [magic, UInt32(count ?? labels.count)] {
+            bytes += [UInt8(word >> 24), UInt8(word >> 16 & 0xff), UInt8(word >> 8 & 0xff), UInt8(word & 0xff)]
+        }
+        return bytes + labels
+    }
+
+    /// The labels file beside the images is read with them, in either compression and for
+    /// any prefix (train-, t10k-, …); without one the images are unlabelled.
+    func testLabelsFileBesideTheImages() throws {
+        let digits: [UInt8] = [7, 2, 1, 0, 4]
+        writeGzip("train-images-idx3-ubyte.gz", idx(count: 5, rows: 2, columns: 2))
+        writeRaw("train-labels-idx1-ubyte", labelsFile(digits))
+        for spec in ["idx:" + directory, "color32:idx:" + directory] {
+            let dataset = try makeDataset(spec, seed: 1)
+            XCTAssertTrue(dataset.isLabelled, spec)
+            XCTAssertEqual(dataset.classNames, (0...9).map(String.init), spec)
+            XCTAssertEqual((0..<5).map { dataset.label(ofSample: $0) }, digits.map { Int($0) }, spec)
+        }
+        let images = try IDXImages(path: directory)
+        XCTAssertEqual(images.labels?.path, directory + "/train-labels-idx1-ubyte")
+        XCTAssertEqual(images.residentBytes, 5 * 4 + 5)
+
+        // Another prefix, the other compression; labels above 9 extend the class names.
+        writeRaw("t10k-images-idx3-ubyte", idx(count: 3, rows: 2, columns: 2))
+        writeGzip("t10k-labels-idx1-ubyte.gz", labelsFile([0, 12, 3]))
+        let test = try IDXImages(path: directory + "/t10k-images-idx3-ubyte")
+        XCTAssertEqual(test.classNames, (0...12).map(String.init))
+        XCTAssertEqual(test.label(ofSample: 1), 12)
+        // MNIST's other spelling.
+        writeRaw("train-images.idx3-ubyte", idx(count: 2, rows: 1, columns: 1))
+        writeRaw("train-labels.idx1-ubyte", labelsFile([5, 6]))
+        XCTAssertEqual(try IDXImages(path: directory + "/train-images.idx3-ubyte").label(ofSample: 1), 6)
+
+        // No labels file (or a name that has no companion): unlabelled, as before.
+        let alone = try IDXImages(path: writeRaw("a", idx(count: 2, rows: 1, columns: 1)))
+        XCTAssertFalse(alone.isLabelled)
+        XCTAssertNil(alone.label(ofSample: 0))
+        XCTAssertEqual(alone.classNames, [])
+        XCTAssertFalse(try IDXImages(bytes: idx(count: 2, rows: 1, columns: 1), source: "memory").isLabelled)
+    }
+
+    /// A labels file that is there but wrong fails the dataset with one line naming it.
+    func testBadLabelsFilesAreRefused() throws {
+        let images = writeRaw("x-images-idx3-ubyte", idx(count: 4, rows: 2, columns: 2))
+        let labels = directory + "/x-labels-idx1-ubyte"
+        func refusal(_ bytes: [UInt8], maximumBytes: Int = .max) -> String {
+            writeRaw("x-labels-idx1-ubyte", bytes)
+            do {
+                _ = try IDXImages(path: images, maximumBytes: maximumBytes)
+                XCTFail("accepted \(bytes)")
+                return ""
+            } catch {
+                let message = "\(error)"
+                XCTAssertTrue(message.contains("'\(labels)'"), message)
+                XCTAssertEqual(message.split(separator: "\n").count, 1, message)
+                // The in-memory parser says the same.
+                if maximumBytes == .max {
+                    XCTAssertThrowsError(try IDXLabels(bytes: bytes, source: labels, imageCount: 4)) {
+                        XCTAssertEqual("\($0)", message)
+                    }
+                }
+                return message
+            }
+        }
+        let magic = refusal(labelsFile([1, 2, 3, 4], magic: 0x0000_0803))
+        XCTAssertTrue(magic.contains("0x00000803") && magic.contains("0x00000801") && magic.contains("labels"), magic)
+        let count = refusal(labelsFile([1, 2, 3]))
+        XCTAssertTrue(count.contains("3 labels for the 4 images"), count)
+        let empty = refusal(labelsFile([]))
+        XCTAssertTrue(empty.contains("0 labels for the 4 images"), empty)
+        let short = refusal(labelsFile([1, 2, 3], count: 4))
+        XCTAssertTrue(short.contains("truncated") && short.contains("expected 12 bytes, found 11"), short)
+        let header = refusal([0, 0, 8, 1, 0])
+        XCTAssertTrue(header.contains("truncated") && header.contains("expected 8 bytes, found 5"), header)
+        // Pixels and labels share the memory limit.
+        let memory = refusal(labelsFile([1, 2, 3, 4]), maximumBytes: 16 + 3)
+        XCTAssertTrue(memory.contains("4 labels need 4 bytes, more than the 3 bytes"), memory)
+        writeRaw("x-labels-idx1-ubyte", labelsFile([1, 2, 3, 4]))
+        XCTAssertEqual(try IDXImages(path: images, maximumBytes: 16 + 4).label(ofSample: 3), 4)
     }
 
     /// A FIFO is refused without being opened for a blocking read (which would hang).

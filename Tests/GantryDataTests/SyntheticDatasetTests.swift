@@ -82,7 +82,8 @@ final class SyntheticDatasetTests: XCTestCase {
             }
         }
         XCTAssertNotEqual(image(3), image(13))
-        XCTAssertEqual(glyphs.label(of: 13), 3)
+        XCTAssertEqual(glyphs.label(ofSample: 13), 3)
+        XCTAssertEqual(glyphs.classNames, ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"])
     }
 
     func testGlyphRenderingSpeed() {

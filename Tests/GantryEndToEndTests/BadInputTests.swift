@@ -54,6 +54,14 @@ final class BadInputTests: XCTestCase {
         try assertRefused(["--allreduce", "bucketed", "--bucket-mb", "0", "--out", root + "/run"], mentions: ["--bucket-mb", "0"])
     }
 
+    func testBadR1Flags() throws {
+        let mlp = ["--model", "mlp", "--data", "ring8", "--out", root + "/run"]
+        try assertRefused(mlp + ["--r1", "-1"], mentions: ["--r1", "-1"])
+        try assertRefused(mlp + ["--r1", "1", "--r1-every", "0"], mentions: ["--r1-every", "0"])
+        try assertRefused(["--r1", "1", "--out", root + "/run"], mentions: ["--r1", "BatchNorm", "--d-norm none"])
+        try assertRefused(["--d-norm", "layer", "--out", root + "/run"], mentions: ["--d-norm", "layer"])
+    }
+
     func testNonPositiveBatch() throws {
         try assertRefused(["--batch", "0", "--out", root + "/run"], mentions: ["--batch", "0"])
         try assertRefused(["--batch=-3", "--out", root + "/run"], mentions: ["--batch", "-3"])

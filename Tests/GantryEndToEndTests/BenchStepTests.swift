@@ -63,17 +63,45 @@ final class BenchStepTests: XCTestCase {
         XCTAssertEqual(Set(byPart.keys), ["g_forward", "d_phase", "g_phase"], file: file, line: line)
         XCTAssertEqual(byPart.values.reduce(0, +), flops, file: file, line: line)
         XCTAssertTrue(byPart.values.allSatisfy { $0 > 0 }, "\(byPart)", file: file, line: line)
+        try checkKernels(report, file: file, line: line)
+    }
+
+    /// The BLAS, the CPU and the FMA-peak yardstick (docs/performance.md#the-fma-peak).
+    private func checkKernels(_ report: [String: Any], file: StaticString, line: UInt) throws {
+        let kernels = try XCTUnwrap(report["kernels"] as? [String: Any], "kernels missing", file: file, line: line)
+        let blas = try XCTUnwrap(kernels["blas"] as? [String: Any], file: file, line: line)
+        for key in ["name", "version", "kernels", "chosen_by"] {
+            XCTAssertFalse((blas[key] as? String ?? "").isEmpty, "kernels.blas.\(key) in \(blas)", file: file, line: line)
+        }
+        let cpu = try XCTUnwrap(kernels["cpu"] as? [String: Any], file: file, line: line)
+        XCTAssertNotNil(cpu["model"] as? String, file: file, line: line)
+        XCTAssertNotNil(kernels["fma_isa"] as? String, file: file, line: line)
+        let peak = try positive(kernels, "fma_peak_gflops", file: file, line: line)
+        let threads = Double(report["threads"] as? Int ?? 0)
+        XCTAssertEqual(try positive(kernels, "share_of_fma_peak", file: file, line: line),
+                       try positive(report, "gflops", file: file, line: line) / (peak * threads), accuracy: 1e-9, file: file, line: line)
+        XCTAssertEqual(try positive(kernels, "sgemm_share_of_fma_peak", file: file, line: line),
+                       try positive(report, "sgemm_gflops", file: file, line: line) / (peak * threads), accuracy: 1e-9,
+                       file: file, line: line)
     }
 
     /// Prints the figures for the CI log.
     private func log(_ report: [String: Any]) {
         let parts = (report["ms_per_part"] as? [String: Double] ?? [:]).sorted { $0.key < $1.key }
             .map { "\($0.key) \(String(format: "%.2f", $0.value))" }.joined(separator: ", ")
-        func number(_ key: String, _ digits: Int = 1) -> String { String(format: "%.\(digits)f", report[key] as? Double ?? .nan) }
+        func number(_ key: String, _ digits: Int = 1, in object: [String: Any] = report) -> String {
+            String(format: "%.\(digits)f", object[key] as? Double ?? .nan)
+        }
+        let kernels = report["kernels"] as? [String: Any] ?? [:]
+        let blas = kernels["blas"] as? [String: Any] ?? [:], cpu = kernels["cpu"] as? [String: Any] ?? [:]
         print("""
         gantry bench step \(report["model"] ?? "?") batch \(report["batch"] ?? "?") ranks \(report["world_size"] ?? "?"): \
         \(number("images_per_s")) images/s, \(number("ms_per_iteration", 2)) ms/iteration, \(number("gflops")) GFLOP/s \
-        = \(number("share_of_peak", 3)) of sgemm \(number("sgemm_gflops")) GFLOP/s, peak resident \(number("peak_resident_mb")) MB \
+        = \(number("share_of_peak", 3)) of sgemm \(number("sgemm_gflops")) GFLOP/s \
+        = \(number("share_of_fma_peak", 3, in: kernels)) of the FMA peak \(number("fma_peak_gflops", in: kernels)) GFLOP/s \
+        per core (\(kernels["fma_isa"] ?? "?"); sgemm \(number("sgemm_share_of_fma_peak", 3, in: kernels)) of it), \
+        \(blas["name"] ?? "?") \(blas["version"] ?? "?") \(blas["kernels"] ?? "?") kernels (chosen by \(blas["chosen_by"] ?? "?")) \
+        on \(cpu["model"] ?? "?") (\(cpu["isa"] ?? "?")), peak resident \(number("peak_resident_mb")) MB \
         (model \(number("model_memory_mb")) MB), FLOPs/image \(report["flops_per_image"] ?? "?"); ms per part: \(parts)
         """)
     }
@@ -136,7 +164,9 @@ final class BenchStepTests: XCTestCase {
     func testTextReport() throws {
         let outcome = try GantryProcess.direct(["bench", "step", "--model", "mlp", "--steps", "5", "--warmup", "1"])
         XCTAssertEqual(outcome.status, 0, outcome.output)
-        for fragment in ["sgemm n=1024", "images/s", "GFLOP/s", "% of the sgemm peak", "peak resident", "FLOPs per image"] {
+        print(outcome.stdout)
+        for fragment in ["sgemm n=1024", "images/s", "GFLOP/s", "% of the sgemm peak", "peak resident", "FLOPs per image",
+                         "BLAS:", "kernels (", "CPU:", "FMA peak:", "GFLOP/s per core"] {
             XCTAssertTrue(outcome.stdout.contains(fragment), "\(fragment) missing:\n\(outcome.stdout)")
         }
     }

@@ -120,7 +120,8 @@ final class ExportTests: XCTestCase {
         for (name, count) in stCounts { XCTAssertEqual(count, name.hasPrefix("generator.") ? 6 : 15, name) }
         XCTAssertEqual(result["npz_counts"] as? [String: Int], ["1.num_batches_tracked": 6, "4.num_batches_tracked": 6, "7.num_batches_tracked": 6])
         XCTAssertEqual(result["metadata"] as? [String: String],
-                       ["format": "pt", "gantry_version": "0.1.0", "model": "dcgan28", "dataset": "glyphs", "step": "3"])
+                       ["format": "pt", "gantry_version": "0.1.0", "model": "dcgan28", "dataset": "glyphs", "step": "3",
+                        "generator": "trained"])
         XCTAssertEqual(result["crc_ok"] as? Bool, true)
         XCTAssertEqual(result["stored"] as? Bool, true)
         XCTAssertEqual(result["same_generator"] as? Bool, true)

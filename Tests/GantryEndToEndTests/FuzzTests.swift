@@ -2,8 +2,8 @@ import Foundation
 import XCTest
 
 /// A bounded fuzz run on every test run: `fuzz/run.sh all 20` builds the libFuzzer targets
-/// for Checkpoint.decode and the IDX reader (AddressSanitizer on) and runs each for 20
-/// seconds. Fails if the build fails or a target finds a crash, hang, out-of-memory or
+/// for Checkpoint.decode, the IDX readers (images and labels) and the CIFAR-10 reader
+/// (AddressSanitizer on) and runs each for 20 seconds. Fails if the build fails or a target finds a crash, hang, out-of-memory or
 /// sanitizer report; the script's summary (executions, coverage, the crashing input) is
 /// printed either way. See docs/fuzzing.md.
 final class FuzzTests: XCTestCase {
@@ -22,8 +22,8 @@ final class FuzzTests: XCTestCase {
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        // 20 s per target; the build (about 20 s from scratch on 2 cores) and the seeds come on
-        // top. The outer limit only catches a wedged run.
+        // 20 s per target (three); the build (about 20 s from scratch on 2 cores) and the seeds
+        // come on top. The outer limit only catches a wedged run.
         process.arguments = ["timeout", "-k", "10", "300", "bash", script, "all", "20"]
         var environment = ProcessInfo.processInfo.environment
         environment["GANTRY_FUZZ_OUT"] = out

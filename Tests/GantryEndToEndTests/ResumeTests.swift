@@ -61,6 +61,17 @@ final class ResumeTests: XCTestCase {
         try assertResumeIsBitIdentical(["--model", "dcgan28", "--data", "glyphs", "--batch", "8"], half: 3)
     }
 
+    /// With G's moving average (docs/ema.md): its sections too are bit-identical, and so are
+    /// the sample pictures, which it draws. 16 images per step and a half-life of 10 images
+    /// keep the warm-up's β changing at every step, so a resume that lost its image count
+    /// would show.
+    func testDCGAN28ResumeWithGeneratorEMAIsBitIdentical() throws {
+        try assertResumeIsBitIdentical(["--model", "dcgan28", "--data", "glyphs", "--batch", "8", "--g-ema-kimg", "0.01"], half: 3)
+        let file = try CheckpointFile.parse(try AtomicFile.read(root + "/interrupted/checkpoints/step-000006.gckpt"), source: "resumed")
+        XCTAssertEqual(file.sections.map(\.name).filter { $0.hasPrefix("G_ema.") }, ["G_ema.parameters", "G_ema.state", "G_ema.images"])
+        XCTAssertEqual(try Checkpoint.load(root + "/interrupted/checkpoints/step-000006.gckpt").generatorEMA?.images, 6 * 16)
+    }
+
     /// 2 ranks to step S, then 1 rank with the same global batch to 2S: the same trajectory as
     /// 2 ranks all the way, up to float rounding.
     func testResumeOnFewerRanksContinuesTheTrajectory() throws {

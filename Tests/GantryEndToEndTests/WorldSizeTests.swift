@@ -6,19 +6,49 @@ import XCTest
 final class WorldSizeTests: XCTestCase {
     func testOneRankAndTwoRanksReachTheSameParameters() throws {
         let root = try temporaryDirectory("worldsize")
-        var checkpoints: [Checkpoint] = []
-        for ranks in [1, 2] {
-            let run = "\(root)/np\(ranks)"
-            let outcome = try GantryProcess.mpirun(ranks: ranks, [
-                "train", "--model", "mlp", "--data", "ring8", "--global-batch", "64", "--steps", "20",
-                "--log-every", "10", "--out", run, "--seed", "7"])
-            XCTAssertEqual(outcome.status, 0, outcome.output)
-            checkpoints.append(try Checkpoint.load(run + "/checkpoints/step-000020.gckpt"))
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try assertOneRankFollowedByTwo(root: root, ["--model", "mlp", "--data", "ring8"], steps: 20)
+    }
+
+    /// The R1 penalty's gradient is part of D's gradient, averaged by the same allreduce: lazy
+    /// R1 on mlp, and R1 on dcgan28 without BatchNorm (--d-norm none), keep 1 × 64 ≡ 2 × 32.
+    func testOneRankAndTwoRanksReachTheSameParametersWithR1() throws {
+        let root = try temporaryDirectory("worldsize-r1")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let mlp = ["--model", "mlp", "--data", "ring8"]
+        let penalised = try assertOneRankFollowedByTwo(root: root, mlp + ["--r1", "10", "--r1-every", "2"], steps: 20)
+        // The penalty is logged (the mean over the D steps that applied it) and changes the run.
+        for record in try metrics(in: "\(root)/np1") {
+            let r1 = try XCTUnwrap(record["r1"] as? Double, "no r1 in \(record)")
+            XCTAssertTrue(r1 > 0 && r1.isFinite, "r1 \(r1)")
         }
-        XCTAssertEqual(checkpoints[0].header.worldSize, 1)
-        XCTAssertEqual(checkpoints[1].header.worldSize, 2)
-        assertSameParameters(checkpoints[0], checkpoints[1], "1 rank and 2 ranks")
-        try? FileManager.default.removeItem(atPath: root)
+        let plain = try train(ranks: 1, run: "\(root)/plain", mlp, steps: 20)
+        XCTAssertGreaterThan(relativeDifference(plain.discriminator.parameters, penalised.discriminator.parameters), 1e-4,
+                             "--r1 10 did not change D")
+        XCTAssertNil(try metrics(in: "\(root)/plain").first?["r1"], "r1 logged without --r1")
+
+        // G keeps its BatchNorm, hence --sync-bn.
+        try assertOneRankFollowedByTwo(root: root + "/dcgan", ["--model", "dcgan28", "--d-norm", "none", "--r1", "1", "--sync-bn"],
+                                       steps: 3)
+    }
+
+    /// Trains `flags` for `steps` on 1 rank × 64 and 2 ranks × 32 (seed 7) and asserts that G
+    /// and D end within 1e-4 (relative); returns the 1-rank checkpoint.
+    @discardableResult
+    private func assertOneRankFollowedByTwo(root: String, _ flags: [String], steps: Int,
+                                            file: StaticString = #filePath, line: UInt = #line) throws -> Checkpoint {
+        let checkpoints = try [1, 2].map { try train(ranks: $0, run: "\(root)/np\($0)", flags, steps: steps) }
+        XCTAssertEqual(checkpoints[0].header.worldSize, 1, file: file, line: line)
+        XCTAssertEqual(checkpoints[1].header.worldSize, 2, file: file, line: line)
+        assertSameParameters(checkpoints[0], checkpoints[1], "\(flags): 1×64 vs 2×32", file: file, line: line)
+        return checkpoints[0]
+    }
+
+    private func train(ranks: Int, run: String, _ flags: [String], steps: Int) throws -> Checkpoint {
+        let outcome = try GantryProcess.mpirun(ranks: ranks, ["train", "--global-batch", "64", "--steps", String(steps),
+                                                              "--log-every", "10", "--out", run, "--seed", "7"] + flags)
+        XCTAssertEqual(outcome.status, 0, outcome.output)
+        return try Checkpoint.load(run + "/checkpoints/" + CheckpointDirectory.fileName(step: steps))
     }
 }
 

@@ -188,3 +188,63 @@ func checkLayerGradients(_ layer: Layer, batch: Int, training: Bool = true, seed
     assertGradientsMatch(analytic: parameterGradient, numeric: numericParameters, indices: parameterIndices,
                          what: "\(layer.summary) parameter gradient", file: file, line: line)
 }
+
+/// Finite-difference check of a layer's backward of its backward (`backwardOfBackward`), for
+/// the scalar S = Σ A·backward(R), the adjoint A of the input gradient weighting the input
+/// gradient that backward computes from the output gradient R.
+///
+/// dS/dθ (added to the gradient buffer) and dS/dR (`outputGradientAdjoint`) are compared with
+/// central differences of S computed through `backward`; dS/dx, which the pass leaves out
+/// because the layer's Jacobian is constant between kinks, must come out zero numerically.
+func checkBackwardOfBackward(_ layer: Layer, batch: Int, seed: UInt64, step: Float = 1e-2,
+                             maxChecks: Int = 150, file: StaticString = #filePath, line: UInt = #line) {
+    XCTAssertTrue(layer.hasBackwardOfBackward, "\(layer.summary) has no backward of its backward", file: file, line: line)
+    var random = SplitMix64(seed: seed)
+    let harness = LayerHarness(layer, batch: batch)
+    for i in 0..<harness.input.count { harness.input[i] = random.awayFromZero() }
+    random.fill(harness.parameters, -0.5, 1)
+    let outputGradient = FloatBuffer(count: harness.output.count), adjoint = FloatBuffer(count: harness.input.count)
+    random.fill(outputGradient)
+    random.fill(adjoint)
+    let initialGradients = FloatBuffer(count: harness.gradients.count)
+    random.fill(initialGradients)
+    harness.gradients.copy(from: initialGradients.pointer)
+
+    // Analytic: the pass, after the forward pass it belongs to.
+    harness.forward(training: true)
+    let outputGradientAdjoint = FloatBuffer(count: harness.output.count)
+    outputGradientAdjoint.load(Array(repeating: .nan, count: outputGradientAdjoint.count))
+    layer.backwardOfBackward(input: harness.input.pointer, output: harness.output.pointer,
+                             outputGradient: outputGradient.pointer, inputGradientAdjoint: adjoint.pointer,
+                             outputGradientAdjoint: outputGradientAdjoint.pointer, batch: batch)
+    let parameterGradient = (0..<harness.gradients.count).map { harness.gradients[$0] - initialGradients[$0] }
+    // Without an output-gradient adjoint, the parameter gradient is still added.
+    layer.backwardOfBackward(input: harness.input.pointer, output: harness.output.pointer,
+                             outputGradient: outputGradient.pointer, inputGradientAdjoint: adjoint.pointer,
+                             outputGradientAdjoint: nil, batch: batch)
+    for i in 0..<harness.gradients.count {
+        let twice = harness.gradients[i] - initialGradients[i]
+        XCTAssertEqual(twice, 2 * parameterGradient[i], accuracy: 1e-4 * max(1, abs(twice)),
+                       "second pass did not accumulate parameter gradient \(i)", file: file, line: line)
+    }
+
+    // Numeric: S through forward and backward.
+    let inputGradient = FloatBuffer(count: harness.input.count)
+    let s = { () -> Double in
+        harness.forward(training: true)
+        harness.backward(outputGradient, inputGradient: inputGradient, accumulate: false)
+        return weightedSum(inputGradient.pointer, adjoint)
+    }
+    let parameterIndices = random.sample(maxChecks, of: harness.parameters.count)
+    assertGradientsMatch(analytic: parameterGradient,
+                         numeric: parameterIndices.map { centralDifference(harness.parameters, $0, step: step, loss: s) },
+                         indices: parameterIndices, what: "\(layer.summary) second-order parameter gradient", file: file, line: line)
+    let outputIndices = random.sample(maxChecks, of: outputGradient.count)
+    assertGradientsMatch(analytic: outputGradientAdjoint.array,
+                         numeric: outputIndices.map { centralDifference(outputGradient, $0, step: step, loss: s) },
+                         indices: outputIndices, what: "\(layer.summary) output-gradient adjoint", file: file, line: line)
+    let inputIndices = random.sample(maxChecks, of: harness.input.count)
+    assertGradientsMatch(analytic: Array(repeating: 0, count: harness.input.count),
+                         numeric: inputIndices.map { centralDifference(harness.input, $0, step: step, loss: s) },
+                         indices: inputIndices, what: "\(layer.summary) second-order input gradient", file: file, line: line)
+}

@@ -115,7 +115,7 @@ final class CheckpointTests: XCTestCase {
         }
     }
 
-    /// Version 3 stores the run id; a header without one (versions 1 and 2) still decodes.
+    /// Versions 3 and later store the run id; a header without one (versions 1 and 2) still decodes.
     func testRunIdInTheHeader() throws {
         var checkpoint = makeCheckpoint()
         XCTAssertNil(try Checkpoint.decode(try checkpoint.encode(), source: "ck").header.runId)
@@ -123,7 +123,7 @@ final class CheckpointTests: XCTestCase {
         let encoded = try checkpoint.encode()
         XCTAssertEqual(try Checkpoint.decode(encoded, source: "ck").header.runId, checkpoint.header.runId)
         XCTAssertTrue(String(decoding: encoded, as: UTF8.self).contains("\"run_id\":\"\(checkpoint.header.runId!)\""))
-        XCTAssertEqual(try CheckpointFile.parse(encoded, source: "ck").version, 3)
+        XCTAssertEqual(try CheckpointFile.parse(encoded, source: "ck").version, CheckpointFile.formatVersion)
         let ids = Set((0..<100).map { _ in RunIdentity.random() })
         XCTAssertEqual(ids.count, 100)
         XCTAssertTrue(ids.allSatisfy { $0.count == 16 && $0.allSatisfy(\.isHexDigit) })

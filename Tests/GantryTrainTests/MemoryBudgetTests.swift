@@ -44,6 +44,25 @@ final class MemoryBudgetTests: XCTestCase {
         XCTAssertEqual(budget.bytes - 4 * estimate, 15e6, accuracy: 1e6)
     }
 
+    /// With --r1, the estimate and the trainer's count both add the penalty's buffers (one
+    /// input gradient per layer of D); the two trainers share one scratch space.
+    func testTrainerEstimateIncludesTheR1Buffers() throws {
+        let communicator = try XCTUnwrap(MemoryBudgetTests.communicator)
+        func trainer(_ flags: [String]) throws -> Trainer {
+            let options = try TrainingOptions.parse(["--model", "dcgan28", "--batch", "16", "--d-norm", "none"] + flags)
+            return try Trainer(plan: try TrainingPlan(options: options, worldSize: 1), communicator: communicator, output: nil)
+        }
+        let penalised = try trainer(["--r1", "1"]), plain = try trainer([])
+        let penalty = try XCTUnwrap(penalised.gradientPenalty)
+        XCTAssertNil(plain.gradientPenalty)
+        XCTAssertEqual(penalised.allocatedFloats - plain.allocatedFloats, penalty.allocatedFloats)
+        let architecture = penalised.plan.architecture
+        XCTAssertEqual(architecture.discriminatorNorm, .none)
+        let estimate = architecture.trainerFloats(batch: 16, gradientPenalty: true)
+        let without = architecture.trainerFloats(batch: 16)
+        XCTAssertEqual(estimate - without, Double(penalty.allocatedFloats))
+    }
+
     /// A batch the node cannot hold is a usage error naming both amounts, the source of the
     /// limit and the flag; the estimate grows with the batch and the dataset's bytes.
     func testRefusalNamesWhatIsNeededAndWhatThereIs() throws {

@@ -1,20 +1,32 @@
 import GantryNN
 
 /// A training checkpoint (docs/checkpoint-format.md): the header, both networks with their
-/// Adam state, and the recent metrics, in the sections of a CheckpointFile.
+/// Adam state, the moving average of G if the run keeps one, and the recent metrics, in the
+/// sections of a CheckpointFile.
 public struct Checkpoint {
     public var header: CheckpointHeader
     public var generator: NetworkSnapshot
     public var discriminator: NetworkSnapshot
+    /// `--g-ema-kimg`: the moving average of G; nil when the run keeps none (and before
+    /// format version 4).
+    public var generatorEMA: GeneratorEMASnapshot?
     /// The latest metrics records, so that a resumed run keeps its recent history.
     public var recentMetrics: [MetricsRecord]
 
     public init(header: CheckpointHeader, generator: NetworkSnapshot, discriminator: NetworkSnapshot,
-                recentMetrics: [MetricsRecord] = []) {
+                recentMetrics: [MetricsRecord] = [], generatorEMA: GeneratorEMASnapshot? = nil) {
         self.header = header
         self.generator = generator
         self.discriminator = discriminator
         self.recentMetrics = recentMetrics
+        self.generatorEMA = generatorEMA
+    }
+
+    /// The G that samples, evaluation and export use: the moving average when the checkpoint
+    /// holds one, unless `raw` asks for the trained G (`--raw-g`).
+    public func generatorWeights(raw: Bool) -> any NetworkWeights {
+        if !raw, let generatorEMA { return generatorEMA }
+        return generator
     }
 
     /// The model this checkpoint was trained as.
@@ -41,6 +53,11 @@ public struct Checkpoint {
             sections.append(("\(prefix).adam.m", Self.bytes(of: snapshot.adamFirstMoment)))
             sections.append(("\(prefix).adam.v", Self.bytes(of: snapshot.adamSecondMoment)))
         }
+        if let generatorEMA {
+            sections.append(("G_ema.parameters", Self.bytes(of: generatorEMA.parameters)))
+            sections.append(("G_ema.state", Self.bytes(of: generatorEMA.state)))
+            sections.append(("G_ema.images", Self.bytes(of: [Int64(generatorEMA.images)])))
+        }
         sections.append(("metrics", try JSONCoding.encode(recentMetrics)))
         return CheckpointFile.encode(sections)
     }
@@ -63,12 +80,13 @@ public struct Checkpoint {
         try CheckpointFile.read(path, limit: largestFileBytes)
     }
 
-    /// No checkpoint is larger: the float sections of the largest model, and room to spare
-    /// for the header and metrics JSON.
+    /// No checkpoint is larger: the float sections of the largest model (G's moving average
+    /// included), and room to spare for the header and metrics JSON.
     static let largestFileBytes: Int = ModelKind.allCases.map { kind in
         let counts = Architecture.largest(kind).parameterCounts
         let floats = 3 * (counts.generator.parameters + counts.discriminator.parameters)
             + counts.generator.state + counts.discriminator.state
+            + counts.generator.parameters + counts.generator.state
         return 4 * floats
     }.max()! + (64 << 20)
 
@@ -111,32 +129,43 @@ public struct Checkpoint {
         // The options shape the networks (widths, maxout, packing): sizes follow from both.
         let expected = Architecture(kind, options: try header.trainingOptions(source: source)).parameterCounts
 
-        func snapshot(_ prefix: String, parameters: Int, state: Int) throws -> NetworkSnapshot {
-            func floats(_ name: String, count: Int) throws -> [Float] {
-                let values: [Float] = try Self.values(try payload("\(prefix).\(name)"), section: "\(prefix).\(name)", source: source)
-                guard values.count == count else {
-                    throw GantryError("\(source): section \(prefix).\(name) holds \(values.count) floats; model \(kind.rawValue) has \(count)")
-                }
-                // Training never saves a NaN or an infinity (a non-finite step stops first), so
-                // one here is damage that would poison every step after it.
-                if let index = values.firstIndex(where: { !$0.isFinite }) {
-                    throw GantryError("\(source): section \(prefix).\(name) holds a non-finite value (\(values[index]) at index \(index))")
-                }
-                return values
+        func floats(_ name: String, count: Int) throws -> [Float] {
+            let values: [Float] = try Self.values(try payload(name), section: name, source: source)
+            guard values.count == count else {
+                throw GantryError("\(source): section \(name) holds \(values.count) floats; model \(kind.rawValue) has \(count)")
             }
-            let steps: [Int64] = try Self.values(try payload("\(prefix).adam.step"), section: "\(prefix).adam.step", source: source)
-            guard steps.count == 1, steps[0] >= 0 else { throw GantryError("\(source): section \(prefix).adam.step is malformed") }
-            return NetworkSnapshot(parameters: try floats("parameters", count: parameters),
-                                   state: try floats("state", count: state),
-                                   adamStep: Int(steps[0]),
-                                   adamFirstMoment: try floats("adam.m", count: parameters),
-                                   adamSecondMoment: try floats("adam.v", count: parameters))
+            // Training never saves a NaN or an infinity (a non-finite step stops first), so
+            // one here is damage that would poison every step after it.
+            if let index = values.firstIndex(where: { !$0.isFinite }) {
+                throw GantryError("\(source): section \(name) holds a non-finite value (\(values[index]) at index \(index))")
+            }
+            return values
+        }
+        /// The single non-negative Int64 of section `name` (a count).
+        func count(_ name: String) throws -> Int {
+            let values: [Int64] = try Self.values(try payload(name), section: name, source: source)
+            guard values.count == 1, values[0] >= 0 else { throw GantryError("\(source): section \(name) is malformed") }
+            return Int(values[0])
+        }
+        func snapshot(_ prefix: String, parameters: Int, state: Int) throws -> NetworkSnapshot {
+            NetworkSnapshot(parameters: try floats("\(prefix).parameters", count: parameters),
+                            state: try floats("\(prefix).state", count: state),
+                            adamStep: try count("\(prefix).adam.step"),
+                            adamFirstMoment: try floats("\(prefix).adam.m", count: parameters),
+                            adamSecondMoment: try floats("\(prefix).adam.v", count: parameters))
+        }
+        // G's moving average, in format version 4 and only when the run kept one: its
+        // parameters section says whether the others must be there.
+        let generatorEMA = try file.section("G_ema.parameters").map { _ in
+            GeneratorEMASnapshot(parameters: try floats("G_ema.parameters", count: expected.generator.parameters),
+                                 state: try floats("G_ema.state", count: expected.generator.state),
+                                 images: try count("G_ema.images"))
         }
         return Checkpoint(header: header,
                           generator: try snapshot("G", parameters: expected.generator.parameters, state: expected.generator.state),
                           discriminator: try snapshot("D", parameters: expected.discriminator.parameters,
                                                       state: expected.discriminator.state),
-                          recentMetrics: recentMetrics)
+                          recentMetrics: recentMetrics, generatorEMA: generatorEMA)
     }
 
     static func bytes<T>(of values: [T]) -> [UInt8] {

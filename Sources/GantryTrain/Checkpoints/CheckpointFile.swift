@@ -9,7 +9,7 @@ import CZlib
 public struct CheckpointFile {
     public static let magic = Array("GANTRYCK".utf8)
     /// The version written; every version from 1 up to it is read (docs/checkpoint-format.md).
-    public static let formatVersion: UInt32 = 3
+    public static let formatVersion: UInt32 = 4
 
     public struct Section {
         public let name: String

@@ -1,7 +1,7 @@
 import GantryNN
 
 /// One network's trainable parameters, BatchNorm running statistics and Adam state.
-public struct NetworkSnapshot {
+public struct NetworkSnapshot: NetworkWeights {
     public var parameters: [Float]
     public var state: [Float]
     public var adamStep: Int
@@ -24,8 +24,7 @@ public struct NetworkSnapshot {
     /// Copies the parameters and state into `network` (any batch size) and, if given, the
     /// moments into `optimizer`.
     public func restore(into network: Network, optimizer: Adam? = nil) {
-        network.parameters.load(parameters)
-        network.state.load(state)
+        copyWeights(into: network)
         guard let optimizer else { return }
         optimizer.step = adamStep
         optimizer.firstMoment.load(adamFirstMoment)

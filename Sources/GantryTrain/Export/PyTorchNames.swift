@@ -14,7 +14,7 @@ enum PyTorchNames {
     /// `layers` (a model's G or D, as built) holding `snapshot`'s parameters and state;
     /// `trainingPasses` is the number of training-mode forward passes the network made
     /// (PyTorch's `num_batches_tracked` of each BatchNorm).
-    static func tensors(layers: [Layer], snapshot: NetworkSnapshot, trainingPasses: Int) -> [ExportTensor] {
+    static func tensors(layers: [Layer], snapshot: any NetworkWeights, trainingPasses: Int) -> [ExportTensor] {
         var tensors: [ExportTensor] = []
         var parameterOffset = 0, stateOffset = 0
         for (index, layer) in layers.enumerated() {

@@ -10,6 +10,9 @@ public struct MetricsRecord: Codable {
     public var dFake: Double
     /// (log 4 − L_D) / 2: the Jensen–Shannon divergence an optimal D would imply.
     public var jsdEstimate: Double
+    /// The R1 penalty (γ/2)·E‖∇ₓD(x)‖², mean over the steps that computed it; absent when
+    /// --r1 is off (or no step of the window computed it).
+    public var r1: Double?
     public var imagesPerS: Double
     /// Seconds per iteration spent in each part, on rank 0.
     public var seconds: [String: Double]
@@ -33,6 +36,7 @@ public struct MetricsRecord: Codable {
         dFake = window.sums.dFake * mean
         skippedSteps = window.skipped
         jsdEstimate = (log(4) - lossD) / 2
+        r1 = window.sums.r1.map { $0 / Double(max(window.r1Steps, 1)) }
         let iterations = window.steps + window.skipped
         let perStep = 1 / Double(max(iterations, 1))
         imagesPerS = timing.total > 0 ? Double(globalBatch * iterations) / timing.total : 0

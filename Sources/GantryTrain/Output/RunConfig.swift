@@ -17,7 +17,9 @@ struct RunConfig: Codable {
     var resumedFrom: String?
     /// Every time the run was resumed: at which step, on how many ranks, with which flags changed.
     var resumes: [Resumption]
-
+    /// What the run computed with when it started (nil in a config.json written before they were recorded).
+    var blas: BLASDescription?
+    var cpu: CPUDescription?
 }
 
 /// One resumption of a run, recorded in config.json: changed flags take effect at `step`.

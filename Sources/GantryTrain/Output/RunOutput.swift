@@ -62,7 +62,8 @@ public final class RunOutput {
                                versions: ["gantry": GantryVersion.current, "mpi": Communicator.libraryVersion,
                                           "openblas": BLAS.configuration],
                                host: ProcessInfo.processInfo.hostName, started: now, arguments: arguments,
-                               runId: RunIdentity.random(), resumedFrom: checkpointPath, resumes: [])
+                               runId: RunIdentity.random(), resumedFrom: checkpointPath, resumes: [],
+                               blas: .current, cpu: .current)
         }
         runId = config.runId!
         let configText = try JSONCoding.encode(config, pretty: true) + [10]
@@ -82,6 +83,7 @@ public final class RunOutput {
               + "(\(plan.dataset.count) samples) with \(plan.worldSize) rank\(plan.worldSize == 1 ? "" : "s"), "
               + "batch \(plan.localBatch) per rank (global \(plan.globalBatch)), \(plan.totalSteps) steps\(from)")
         print("G: \(generator.parameters.count) parameters, D: \(discriminator.parameters.count) parameters; run directory \(directory)")
+        print(CPUDescription.startupLine())
         fflush(stdout)
     }
 
@@ -99,14 +101,16 @@ public final class RunOutput {
         fflush(stdout)
     }
 
-    func writeSamples(step: Int, generator: Network, plan: TrainingPlan) throws {
+    /// The run's sample picture of `step`: from G's moving average when the run keeps one
+    /// (`average`), else from `generator`.
+    func writeSamples(step: Int, generator: Network, average: GeneratorEMA?, plan: TrainingPlan) throws {
         let count = SamplePicture.count(for: plan.model)
         if sampleGenerator == nil {
             sampleGenerator = plan.architecture.makeGenerator(batch: count)
             sampleNoise = fixedNoise(model: plan.model, count: count, seed: plan.options.seed)
         }
         let sampler = sampleGenerator!
-        sampler.copyWeights(from: generator)
+        if let average { average.copyWeights(into: sampler) } else { sampler.copyWeights(from: generator) }
         let samples = sampler.forward(sampleNoise!.pointer, training: false)
         let picture = SamplePicture.make(samples, count: count, model: plan.model, mixture: plan.dataset as? Mixture2D)
         // One encoding for both: TensorBoard shows the very bytes of the PNG file.

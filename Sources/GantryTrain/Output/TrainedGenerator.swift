@@ -2,20 +2,27 @@ import GantryNN
 import GantryData
 
 /// What `gantry sample` and `gantry eval` need from a checkpoint: its generator, in
-/// evaluation mode (BatchNorm uses its running statistics).
+/// evaluation mode (BatchNorm uses its running statistics). That is G's moving average when
+/// the run kept one (`--g-ema-kimg`, docs/ema.md), unless `rawG` asks for the trained G.
 public struct TrainedGenerator {
     public let checkpoint: Checkpoint
     public let path: String
     public let model: ModelKind
     public let architecture: Architecture
+    /// Whether the samples come from G's moving average rather than the trained G.
+    public let usesAverage: Bool
 
     /// Loads `fileOrRunDirectory` (a run directory means its newest checkpoint).
-    public init(fileOrRunDirectory: String) throws {
+    public init(fileOrRunDirectory: String, rawG: Bool = false) throws {
         path = try CheckpointDirectory.resolve(fileOrRunDirectory)
         checkpoint = try Checkpoint.load(path)
         model = try checkpoint.modelKind()
         architecture = try checkpoint.architecture(source: path)
+        usesAverage = checkpoint.generatorEMA != nil && !rawG
     }
+
+    /// Which G draws the samples, for messages: "G's moving average" or "the trained G".
+    public var generatorName: String { usesAverage ? "G's moving average" : "the trained G" }
 
     /// How many samples the run's own sample pictures show.
     public var pictureCount: Int { SamplePicture.count(for: model) }
@@ -39,11 +46,12 @@ public struct TrainedGenerator {
                              _ body: (Range<Int>, UnsafePointer<Float>) throws -> Void) rethrows {
         var network: Network?
         var input = FloatBuffer(count: 0)
+        let weights = checkpoint.generatorWeights(raw: !usesAverage)
         for first in stride(from: 0, to: count, by: chunkSize) {
             let n = min(chunkSize, count - first)
             if network?.batchSize != n {  // the first chunk, and a shorter last one
                 network = architecture.makeGenerator(batch: n)
-                checkpoint.generator.restore(into: network!)
+                weights.copyWeights(into: network!)
                 input = FloatBuffer(count: model.noiseDimension * n)
             }
             noise.fill(first: first, count: n, dimension: model.noiseDimension, into: input.pointer)

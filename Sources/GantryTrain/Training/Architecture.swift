@@ -10,8 +10,8 @@ import GantryData
 ///   before a BatchNorm have no bias (its shift makes one redundant).
 /// - D (`mlp`): (Pack(m)) → [Linear(→w·pieces) Maxout(pieces)] per width, or with one piece
 ///   [Linear(→w) LeakyReLU(0.2)] → (MinibatchStddev) → Linear(→1), a logit.
-/// - D (DCGAN models): (Pack(m)) → the DCGAN stack, with MinibatchStddev before its last
-///   convolution.
+/// - D (DCGAN models): (Pack(m)) → the DCGAN stack, BatchNorm or a convolution bias between
+///   its convolutions (`--d-norm`), with MinibatchStddev before its last convolution.
 public struct Architecture: Equatable {
     public let kind: ModelKind
     /// Hidden widths of the `mlp` generator and discriminator, input side first.
@@ -23,6 +23,8 @@ public struct Architecture: Equatable {
     /// Samples D judges together (PacGAN's m); 1: no packing.
     public var pack = 1
     public var minibatchStddev = false
+    /// What sits between a DCGAN D's convolutions (the mlp D has nothing there).
+    public var discriminatorNorm = DiscriminatorNorm.batch
     /// Samples per minibatch-stddev group (Karras et al. use 4).
     public static let minibatchStddevGroup = 4
 
@@ -30,7 +32,7 @@ public struct Architecture: Equatable {
     public init(_ kind: ModelKind) { self.kind = kind }
 
     /// The settings `init(_:options:)` reads (a resume may not change them).
-    static let settingNames = ["g_widths", "d_widths", "g_batch_norm", "maxout", "pack", "mbstd"]
+    static let settingNames = ["g_widths", "d_widths", "g_batch_norm", "maxout", "pack", "mbstd", "d_norm"]
 
     /// The networks of `kind` that `options` ask for (options that parsed are valid:
     /// `TrainingOptions.validate`).
@@ -42,6 +44,7 @@ public struct Architecture: Equatable {
         maxoutPieces = options.maxout
         pack = options.pack
         minibatchStddev = options.mbstd
+        discriminatorNorm = options.dNorm
     }
 
     /// The largest networks the options allow for `kind`, which bound a checkpoint's size.
@@ -54,7 +57,7 @@ public struct Architecture: Equatable {
             largest.maxoutPieces = TrainingOptions.maxoutLimit
         }
         largest.pack = TrainingOptions.packLimit
-        largest.minibatchStddev = true
+        largest.minibatchStddev = true  // D with BatchNorm (the default norm) is the larger one
         return largest
     }
 
@@ -70,6 +73,7 @@ public struct Architecture: Equatable {
         }
         if pack > 1 { parts.append("--pack \(pack)") }
         if minibatchStddev { parts.append("--mbstd") }
+        if kind != .mlp && discriminatorNorm != .batch { parts.append("--d-norm \(discriminatorNorm.rawValue)") }
         return parts.isEmpty ? "standard" : parts.joined(separator: " ")
     }
 
@@ -103,6 +107,9 @@ public struct Architecture: Equatable {
         case .dcgan32:
             // 1 → 4 → 8 → 16 → 32
             return ConvStack.generator(noise: 100, channels: [256, 128, 64], output: 3, kernels: [4, 4, 4, 4])
+        case .dcgan64:
+            // 1 → 4 → 8 → 16 → 32 → 64
+            return ConvStack.generator(noise: 100, channels: [512, 256, 128, 64], output: 3, kernels: [4, 4, 4, 4, 4])
         }
     }
 
@@ -129,13 +136,19 @@ public struct Architecture: Equatable {
             return layers + [Linear(features, 1)]
         case .dcgan28:
             // 28 → 14 → 7 → 4 → 1
-            return packing + ConvStack.discriminator(input: packed, channels: [64, 128, 256], kernels: [4, 4, 3, 4],
-                                                     minibatchStddevGroup: minibatchStddev ? Self.minibatchStddevGroup : nil)
+            return packing + convolutionalDiscriminator(input: packed, channels: [64, 128, 256], kernels: [4, 4, 3, 4])
         case .dcgan32:
             // 32 → 16 → 8 → 4 → 1
-            return packing + ConvStack.discriminator(input: packed, channels: [64, 128, 256], kernels: [4, 4, 4, 4],
-                                                     minibatchStddevGroup: minibatchStddev ? Self.minibatchStddevGroup : nil)
+            return packing + convolutionalDiscriminator(input: packed, channels: [64, 128, 256], kernels: [4, 4, 4, 4])
+        case .dcgan64:
+            // 64 → 32 → 16 → 8 → 4 → 1
+            return packing + convolutionalDiscriminator(input: packed, channels: [64, 128, 256, 512], kernels: [4, 4, 4, 4, 4])
         }
+    }
+
+    private func convolutionalDiscriminator(input: Shape, channels: [Int], kernels: [Int]) -> [Layer] {
+        ConvStack.discriminator(input: input, channels: channels, kernels: kernels, norm: discriminatorNorm,
+                                minibatchStddevGroup: minibatchStddev ? Self.minibatchStddevGroup : nil)
     }
 
     /// Initial parameters, deterministic from the seed. DCGAN models use the DCGAN paper's

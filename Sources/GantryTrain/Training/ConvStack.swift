@@ -2,7 +2,8 @@ import GantryNN
 
 /// The DCGAN pattern: transposed convolutions that double the resolution for G,
 /// strided convolutions that halve it for D, BatchNorm between. Like the PyTorch DCGAN example,
-/// no convolution has a bias: BatchNorm's shift makes one redundant, and the ends do without.
+/// no convolution has a bias: BatchNorm's shift makes one redundant, and the ends do without
+/// (D without BatchNorm, `--d-norm none`, has a bias where BatchNorm was).
 enum ConvStack {
     /// G: ConvT(noise→c0, k0, s1, p0) BN ReLU → ConvT(c_i→c_{i+1}, k, s2, p1) BN ReLU … → ConvT(→output) Tanh.
     static func generator(noise: Int, channels: [Int], output: Int, kernels: [Int]) -> [Layer] {
@@ -26,16 +27,19 @@ enum ConvStack {
     }
 
     /// D: Conv(in→c0, k, s2, p1) LReLU → Conv(c_i→c_{i+1}, k, s2, p1) BN LReLU … → Conv(→1, k, s1, p0), a logit.
+    /// With `norm` `.none` the inner convolutions have a bias instead of the BatchNorm after them.
     /// With `minibatchStddevGroup`, a MinibatchStddev layer over groups of that size before the last convolution.
-    static func discriminator(input: Shape, channels: [Int], kernels: [Int], minibatchStddevGroup: Int? = nil) -> [Layer] {
+    static func discriminator(input: Shape, channels: [Int], kernels: [Int], norm: DiscriminatorNorm,
+                              minibatchStddevGroup: Int? = nil) -> [Layer] {
         var layers: [Layer] = []
         var shape = input
         for (i, outChannels) in channels.enumerated() {
+            let normalised = i > 0 && norm == .batch
             let convolution = Conv2d(input: shape, outChannels: outChannels, kernel: kernels[i],
-                                     stride: 2, padding: 1, bias: false)
+                                     stride: 2, padding: 1, bias: i > 0 && !normalised)
             layers.append(convolution)
             shape = convolution.outputShape
-            if i > 0 { layers.append(BatchNorm(shape)) }
+            if normalised { layers.append(BatchNorm(shape)) }
             layers.append(LeakyReLU(shape, slope: 0.2))
         }
         if let minibatchStddevGroup {

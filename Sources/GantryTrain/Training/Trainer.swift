@@ -15,7 +15,11 @@ public final class Trainer {
     public let generator: Network
     public let discriminator: Network
     let generatorOptimizer: Adam
+    /// `--g-ema-kimg`: the moving average of G, updated after each G step (nil without).
+    public let generatorEMA: GeneratorEMA?
     let discriminatorOptimizer: Adam
+    /// `--r1`: the gradient penalty's pass through D, nil when off.
+    let gradientPenalty: GradientPenalty?
     let sampler: GlobalSampler
     /// Iterations completed so far.
     public var step = 0
@@ -42,8 +46,8 @@ public final class Trainer {
     /// The gradient allreduces of D and G (`--allreduce`, `--bucket-mb`, `--compress`).
     let discriminatorSync: GradientSynchronizer
     let generatorSync: GradientSynchronizer
-    /// The per-step agreement's five doubles, allocated once.
-    private let agreement = UnsafeMutablePointer<Double>.allocate(capacity: 5)
+    /// The per-step agreement's six doubles, allocated once.
+    private let agreement = UnsafeMutablePointer<Double>.allocate(capacity: 6)
     private var lastCheckpointStep: Int?
     /// Where the training thread is, for the stall watchdog (`--stall-warn`, `--stall-timeout`).
     let progress = TrainingProgress()
@@ -51,7 +55,7 @@ public final class Trainer {
     /// Rank 0: warns once when mpirun would SIGKILL a stopping rank before it has saved.
     private lazy var killTimeoutCheck = KillTimeoutCheck(
         checkpointBytes: 4 * (3 * (generator.parameters.count + discriminator.parameters.count)
-                              + generator.state.count + discriminator.state.count))
+                              + generator.state.count + discriminator.state.count + (generatorEMA?.floats ?? 0)))
 
     /// Builds this rank's replica, fresh from the seed or restored from `checkpoint`.
     /// Performs no collective operation (see Job).
@@ -62,6 +66,7 @@ public final class Trainer {
         let model = plan.architecture, n = plan.localBatch
         generator = model.makeGenerator(batch: n)
         discriminator = model.makeDiscriminator(batch: n)
+        gradientPenalty = plan.options.r1 > 0 ? GradientPenalty(network: discriminator) : nil
         discriminatorSync = GradientSynchronizer(network: discriminator, communicator: communicator,
                                                  configuration: plan.options.synchronization)
         generatorSync = GradientSynchronizer(network: generator, communicator: communicator,
@@ -94,6 +99,8 @@ public final class Trainer {
             model.initialize(generator, seed: plan.options.seed, substream: 0)
             model.initialize(discriminator, seed: plan.options.seed, substream: 1)
         }
+        generatorEMA = GeneratorEMA.kept(halfLifeKimg: plan.options.gEmaKimg, generator: generator,
+                                         checkpoint: checkpoint?.generatorEMA)
     }
 
     deinit { agreement.deallocate() }
@@ -109,6 +116,7 @@ public final class Trainer {
             try communicator.broadcast(network.parameters.pointer, count: network.parameters.count)
             try communicator.broadcast(network.state.pointer, count: network.state.count)
         }
+        try generatorEMA?.broadcast(through: communicator)
         // Watched from here on: setup may take long legitimately, the loop's phases may not.
         let watchdog = StallWatchdog(progress: progress, warning: StallThreshold(seconds: Double(options.stallWarn)),
                                      timeout: StallThreshold(seconds: Double(options.stallTimeout)),
@@ -125,7 +133,7 @@ public final class Trainer {
             if step % options.logEvery == 0 || step == total || stopRequested { try timed(.metrics) { try logMetrics() } }
             if step % options.checkEvery == 0 || step == total { try timed(.replicaCheck) { try checkReplicasAgree() } }
             if step % options.sampleEvery == 0 || step == total {
-                try timed(.samples) { try output?.writeSamples(step: step, generator: generator, plan: plan) }
+                try timed(.samples) { try output?.writeSamples(step: step, generator: generator, average: generatorEMA, plan: plan) }
             }
             if step % options.checkpointEvery == 0 || step == total || stopRequested { try timed(.checkpoint) { try writeCheckpoint() } }
             let stepEnd = Clock.now()
@@ -162,14 +170,16 @@ public final class Trainer {
     }
 
     /// The per-step agreement: one small allreduce carries the stop requests of all ranks
-    /// and the step's losses. Returns whether any rank asked to stop; throws an
+    /// and the step's losses (R1's too: every rank applies it on the same D steps). Returns whether any rank asked to stop; throws an
     /// agreed GantryError when the step was not finite and the policy is to stop.
     private func agreeOnStep(_ local: StepLosses) throws -> Bool {
         let sums = agreement
         (sums[0], sums[1], sums[2], sums[3], sums[4]) = (StopSignal.isRequested ? 1 : 0, local.lossD, local.lossG, local.dReal, local.dFake)
-        try communicator.allreduce(sums, count: 5)
+        sums[5] = local.r1 ?? 0
+        try communicator.allreduce(sums, count: 6)
         let scale = 1 / Double(communicator.size)
-        let losses = StepLosses(lossD: sums[1] * scale, lossG: sums[2] * scale, dReal: sums[3] * scale, dFake: sums[4] * scale)
+        var losses = StepLosses(lossD: sums[1] * scale, lossG: sums[2] * scale, dReal: sums[3] * scale, dFake: sums[4] * scale)
+        if local.r1 != nil { losses.r1 = sums[5] * scale }
         if !losses.lossD.isFinite || !losses.lossG.isFinite { nonFiniteNetworks.append("losses") }
         if nonFiniteNetworks.isEmpty {
             window.add(losses)
@@ -217,6 +227,13 @@ public final class Trainer {
             let real = BinaryCrossEntropy.mean(logits: discriminator.output, target: 1, count: n,
                                                gradient: logitGradient.pointer, gradientScale: shareOfGlobalBatch)
             discriminator.backward(logitGradient.pointer, accumulateParameterGradients: true, needInputGradient: false)
+            // R1 (--r1 γ): L_D += (γ/2)·E_x‖∇ₓD(x)‖² on the real batch, mean over the global batch;
+            // lazily (--r1-every k) on every k-th D step only, with γ·k.
+            if let gradientPenalty, batchCounter % plan.options.r1Every == 0 {
+                let gamma = plan.options.r1, every = Float(plan.options.r1Every)
+                let sum = gradientPenalty.accumulateGradient(scale: Float(gamma) * every / 2 * shareOfGlobalBatch / Float(n))
+                losses.r1 = gamma / 2 * sum / Double(n)
+            }
             discriminator.forward(fake, training: true)
             let fakeD = BinaryCrossEntropy.mean(logits: discriminator.output, target: 0, count: n,
                                                 gradient: logitGradient.pointer, gradientScale: shareOfGlobalBatch)
@@ -260,6 +277,7 @@ public final class Trainer {
         try endPart(\.generatorCommunication, .generatorAllreduce, &clock, then: .optimizer)
         try recordBuckets(of: generatorSync, as: .generatorAllreduce)
         updateIfFinite(generator, generatorOptimizer)
+        generatorEMA?.update(towards: generator, globalBatch: plan.globalBatch)
         try endPart(\.optimizer, .optimizer, &clock)
         return losses
     }
@@ -360,7 +378,7 @@ public final class Trainer {
         return Checkpoint(header: header,
                           generator: NetworkSnapshot(network: generator, optimizer: generatorOptimizer),
                           discriminator: NetworkSnapshot(network: discriminator, optimizer: discriminatorOptimizer),
-                          recentMetrics: recentMetrics)
+                          recentMetrics: recentMetrics, generatorEMA: generatorEMA?.snapshot)
     }
 }
 

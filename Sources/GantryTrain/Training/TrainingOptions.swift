@@ -24,7 +24,7 @@ public struct TrainingOptions: ParsableArguments {
     @Option(help: "Model: \(ModelKind.names).")
     public var model = "dcgan28"
 
-    @Option(help: "Dataset: ring8, grid25, glyphs (built in), idx:FILE_OR_DIR (MNIST-format images, raw or .gz), or color32:SPEC (3x32x32 colour version of glyphs or idx:…, for dcgan32).")
+    @Option(help: "Dataset (docs/data.md): ring8, grid25, glyphs (built in), idx:FILE_OR_DIR (MNIST-format images, raw or .gz, labelled when the labels file is beside them), color32:SPEC (3x32x32 colour version of glyphs or idx:…, for dcgan32), or cifar10:DIR (CIFAR-10's binary training batches, 3x32x32, for dcgan32).")
     public var data = "glyphs"
 
     @Option(parsing: .unconditional, help: "Training iterations (one iteration = --d-steps D steps and one G step); \(defaultSteps) when neither --steps nor --epochs is given.")
@@ -111,6 +111,22 @@ public struct TrainingOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "Seconds a rank may stay in one phase of a step before the whole job is aborted (never less than \(Int(StallThreshold.typicalStepMultiple)) median steps); 0: never.")
     public var stallTimeout = 600
 
+    // MARK: - Stabilisers: the R1 gradient penalty and D's normalisation (docs/stabilisers.md)
+
+    @Option(parsing: .unconditional, help: "R1 gradient penalty GAMMA: (GAMMA/2)·E‖∇ₓD(x)‖² over real data, added to D's loss; 0: off. Needs a D without BatchNorm (--d-norm none for dcgan models).")
+    public var r1 = 0.0
+
+    @Option(parsing: .unconditional, help: "Lazy R1: apply the penalty on every this-many-th D step only, with GAMMA multiplied by it (StyleGAN2).")
+    public var r1Every = 1
+
+    @Option(help: "What sits between a dcgan D's convolutions: batch (BatchNorm) or none (a convolution bias instead; what --r1 needs). mlp's D has no normalisation either way.")
+    public var dNorm = DiscriminatorNorm.batch
+
+    // MARK: - Moving average of G
+
+    @Option(parsing: .unconditional, help: "Keep an exponential moving average of G's weights with this half-life, in thousands of images (docs/ema.md); sample pictures, gantry sample, eval and export then use it (--raw-g: the trained G). 0: none.")
+    public var gEmaKimg = 0.0
+
     // MARK: - 2-D architectures, packing, minibatch stddev (docs/quality.md)
 
     @Option(help: "Named settings applied before the other flags (which win): pacgan (PacGAN's 2-D networks and hyper-parameters, for --model mlp: \(presets["pacgan"]!.joined(separator: " "))).")
@@ -153,7 +169,7 @@ public struct TrainingOptions: ParsableArguments {
             ("--steps", steps), ("--epochs", epochs), ("--batch", batch), ("--global-batch", globalBatch),
             ("--d-steps", dSteps), ("--log-every", logEvery), ("--sample-every", sampleEvery),
             ("--checkpoint-every", checkpointEvery), ("--check-every", checkEvery), ("--threads", threads),
-            ("--keep-every", keepEvery),
+            ("--keep-every", keepEvery), ("--r1-every", r1Every),
         ]
         for case let (flag, value?) in positive where value <= 0 {
             throw ValidationError("\(flag) must be positive, got \(value)")
@@ -176,6 +192,12 @@ public struct TrainingOptions: ParsableArguments {
         }
         guard bucketMb > 0 && bucketMb <= 1e6 else {
             throw ValidationError("--bucket-mb must be a positive size in MB, at most 1000000, got \(bucketMb)")
+        }
+        guard r1 >= 0 && r1.isFinite else {
+            throw ValidationError("--r1 must be a finite penalty weight of 0 (off) or more, got \(r1)")
+        }
+        guard gEmaKimg >= 0 && gEmaKimg <= 1e9 else {
+            throw ValidationError("--g-ema-kimg must be 0 (no average) or a half-life of at most 1e9 thousand images, got \(gEmaKimg)")
         }
         try validateArchitecture()
     }
@@ -267,4 +289,5 @@ public enum NonFinitePolicy: String, CaseIterable, Codable, ExpressibleByArgumen
 }
 
 extension AllreduceMode: ExpressibleByArgument {}
+extension DiscriminatorNorm: ExpressibleByArgument {}
 extension GradientCompression: ExpressibleByArgument {}

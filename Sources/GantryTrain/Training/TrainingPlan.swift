@@ -42,6 +42,16 @@ public struct TrainingPlan {
         self.model = model
         architecture = Architecture(model, options: options)
 
+        if options.r1 > 0, let (index, layer) = GradientPenalty.unsupportedLayer(in: architecture.discriminatorLayers()) {
+            if layer is MinibatchStddev {
+                throw GantryError.usage("--r1 cannot be combined with --mbstd: minibatch stddev mixes a group's samples, so a sample's input gradient is not its own (drop one of them)")
+            }
+            if layer is BatchNorm {
+                throw GantryError.usage("--r1 needs a discriminator without BatchNorm (its per-sample input gradient is mixed across the batch): add --d-norm none")
+            }
+            throw GantryError.usage("--r1: D's layer \(index), \(layer.summary), has no backward of its backward pass, which the gradient penalty needs")
+        }
+
         (localBatch, globalBatch) = try Self.batchSizes(options: options, worldSize: worldSize)
         if architecture.usesBatchNorm && localBatch < 2 {
             throw GantryError.usage("--batch must be at least 2 per rank for \(model.rawValue)\(options.gBatchNorm ? " with --g-batch-norm" : "") (BatchNorm needs two samples), got \(localBatch)")
@@ -97,9 +107,9 @@ public struct TrainingPlan {
 }
 
 extension TrainingPlan {
-    /// `train` on one rank: the trainer's model (`Architecture.trainerFloats`), the generator of
-    /// the run's sample pictures and its noise, and the dataset's own memory, which every
-    /// rank holds.
+    /// `train` on one rank: the trainer's model (`Architecture.trainerFloats`), G's moving
+    /// average (`--g-ema-kimg`), the generator of the run's sample pictures and its noise, and
+    /// the dataset's own memory, which every rank holds.
     public var memoryBudget: MemoryBudget {
         let model = self.model, pictures = SamplePicture.count(for: model), architecture = self.architecture
         // The picture generator shares the trainer's scratch space: at batches above the
@@ -107,7 +117,9 @@ extension TrainingPlan {
         let pictureGenerator = NetworkFootprint(layers: architecture.generatorLayers(), batch: pictures)
         let pictureFloats = pictureGenerator.inferenceFloats - pictureGenerator.workspace
             + Double(pictures * model.noiseDimension)
-        let floats = architecture.trainerFloats(batch: localBatch) + pictureFloats
+        let counts = architecture.parameterCounts
+        let average = options.gEmaKimg > 0 ? Double(counts.generator.parameters + counts.generator.state) : 0
+        let floats = architecture.trainerFloats(batch: localBatch, gradientPenalty: options.r1 > 0) + average + pictureFloats
         let batch = options.globalBatch.map { "--global-batch \($0) (\(localBatch) per rank)" }
             ?? "--batch \(localBatch)"
         return MemoryBudget(what: "\(model.rawValue) at \(batch)", bytes: 4 * floats + Double(dataset.residentBytes),
