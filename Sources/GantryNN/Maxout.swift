@@ -36,27 +36,40 @@ public final class Maxout: ParameterFreeLayer {
         return best
     }
 
-    public func forward(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, batch: Int, training: Bool) {
+    /// Calls `body(inputOffset, outputOffset)` for every output value and the input value that
+    /// won its max: the routing that forward, backward and the backward of backward share.
+    @inline(__always)
+    private func forEachWinner(_ input: UnsafePointer<Float>, batch: Int, _ body: (Int, Int) -> Void) {
         let stride = batch * outputShape.spatial  // floats per channel, channel-major
         for u in 0..<outputShape.channels {
             for index in 0..<stride {
                 let q = winner(input, unit: u, index: index, stride: stride)
-                output[u * stride + index] = input[(u * pieces + q) * stride + index]
+                body((u * pieces + q) * stride + index, u * stride + index)
             }
         }
+    }
+
+    public func forward(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, batch: Int, training: Bool) {
+        forEachWinner(input, batch: batch) { from, to in output[to] = input[from] }
     }
 
     public func backward(input: UnsafePointer<Float>, output: UnsafePointer<Float>,
                          outputGradient: UnsafePointer<Float>, inputGradient: UnsafeMutablePointer<Float>?,
                          batch: Int, accumulateParameterGradients: Bool) {
         guard let inputGradient else { return }
-        let stride = batch * outputShape.spatial
-        inputGradient.update(repeating: 0, count: inputShape.channels * stride)
-        for u in 0..<outputShape.channels {
-            for index in 0..<stride {
-                let q = winner(input, unit: u, index: index, stride: stride)
-                inputGradient[(u * pieces + q) * stride + index] = outputGradient[u * stride + index]
-            }
-        }
+        inputGradient.update(repeating: 0, count: inputShape.count * batch)
+        forEachWinner(input, batch: batch) { to, from in inputGradient[to] = outputGradient[from] }
+    }
+
+    public var hasBackwardOfBackward: Bool { true }
+
+    /// backward is linear in the output gradient, a selection by the winners: its own backward
+    /// selects the same way, from the input gradient's adjoint back to the output gradient's.
+    /// No parameters, and no term in x between kinks.
+    public func backwardOfBackward(input: UnsafePointer<Float>, output: UnsafePointer<Float>,
+                                   outputGradient: UnsafePointer<Float>, inputGradientAdjoint: UnsafePointer<Float>,
+                                   outputGradientAdjoint: UnsafeMutablePointer<Float>?, batch: Int) {
+        guard let outputGradientAdjoint else { return }
+        forEachWinner(input, batch: batch) { from, to in outputGradientAdjoint[to] = inputGradientAdjoint[from] }
     }
 }

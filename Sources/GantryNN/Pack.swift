@@ -55,4 +55,15 @@ public final class Pack: ParameterFreeLayer {
         let plane = inputShape.spatial
         forEachPlane(batch: batch) { to, from in (inputGradient + to).update(from: outputGradient + from, count: plane) }
     }
+
+    public var hasBackwardOfBackward: Bool { true }
+
+    /// backward is the inverse rearrangement of the output gradient; its backward is the
+    /// forward rearrangement of the input gradient's adjoint. No parameters, no term in x.
+    public func backwardOfBackward(input: UnsafePointer<Float>, output: UnsafePointer<Float>,
+                                   outputGradient: UnsafePointer<Float>, inputGradientAdjoint: UnsafePointer<Float>,
+                                   outputGradientAdjoint: UnsafeMutablePointer<Float>?, batch: Int) {
+        guard let outputGradientAdjoint else { return }
+        forward(input: inputGradientAdjoint, output: outputGradientAdjoint, batch: batch, training: true)
+    }
 }

@@ -155,5 +155,7 @@ final class BadInputTests: XCTestCase {
         try assertRefused(["--model", "mlp", "--data", "ring8", "--g-widths", "400,x", "--out", root + "/run"],
                           mentions: ["--g-widths", "400,x"])
         try assertRefused(["--model", "dcgan28", "--maxout", "5", "--out", root + "/run"], mentions: ["--maxout", "mlp"])
+        try assertRefused(["--model", "mlp", "--data", "ring8", "--mbstd", "--r1", "1", "--out", root + "/run"],
+                          mentions: ["--r1", "--mbstd"])
     }
 }
