@@ -52,14 +52,12 @@ final class ArchitectureTests: XCTestCase {
         try? FileManager.default.removeItem(atPath: root)
     }
 
-    /// The best short configuration of docs/quality.md learns grid25: most modes covered and
-    /// a real share of high-quality samples (a collapsed GAN covers few modes; PyTorch's
-    /// vanilla GAN of this size reaches an HQ share of about 0.08 after 10,000 steps,
+    /// The best short configuration of docs/quality.md learns grid25 as the issue asks: at
+    /// least 20 of the 25 modes covered and at least 80% of the samples high-quality (within
+    /// 3 std of a mode; PyTorch's vanilla GAN of this size reaches about 8% after 10,000 steps,
     /// DESIGN.md). With the default BLAS kernels and with OpenBLAS's generic fallback ones
-    /// (Prescott), whose different rounding must not matter. The bounds are below what
-    /// docs/quality.md measured for this configuration, not the issue's targets (not reached
-    /// in 20,000 steps).
-    func testMinibatchStddevGANLearnsGrid25OnTwoRanks() throws {
+    /// (Prescott), whose different rounding must not matter.
+    func testR1AndMovingAverageLearnGrid25OnTwoRanks() throws {
         try learnGrid25(label: "default kernels", extraMPI: [])
         try learnGrid25(label: "OPENBLAS_CORETYPE=Prescott", extraMPI: ["-x", "OPENBLAS_CORETYPE=Prescott"])
     }
@@ -76,11 +74,11 @@ final class ArchitectureTests: XCTestCase {
         let quality = try XCTUnwrap(result["high_quality_share"] as? Double, file: file, line: line)
         let reverseKL = try XCTUnwrap(result["reverse_kl"] as? Double, file: file, line: line)
         print("grid25, \(Self.bestShortConfiguration.joined(separator: " ")) on 2 ranks, \(label): \(covered)/25 modes, high-quality share \(quality), reverse KL \(reverseKL)")
-        XCTAssertGreaterThanOrEqual(covered, 18, evaluation.stdout, file: file, line: line)
-        XCTAssertGreaterThanOrEqual(quality, 0.15, evaluation.stdout, file: file, line: line)
+        XCTAssertGreaterThanOrEqual(covered, 20, evaluation.stdout, file: file, line: line)
+        XCTAssertGreaterThanOrEqual(quality, 0.80, evaluation.stdout, file: file, line: line)
         try? FileManager.default.removeItem(atPath: (run as NSString).deletingLastPathComponent)
     }
 
     /// docs/quality.md's short configuration (measured there over seeds).
-    static let bestShortConfiguration = ["--steps", "20000", "--global-batch", "128", "--mbstd"]
+    static let bestShortConfiguration = ["--steps", "40000", "--global-batch", "128", "--r1", "1", "--g-ema-kimg", "5"]
 }
