@@ -5,7 +5,8 @@ import XCTest
 /// each keeps world-size invariance, is fixed for a run, and a GAN using them learns grid25.
 final class ArchitectureTests: XCTestCase {
     /// 1 rank × 64 and 2 ranks × 32 reach the same parameters with each option on (the
-    /// BatchNorm of G with --sync-bn, which makes its statistics those of the global batch).
+    /// BatchNorm of G with --sync-bn, which makes its statistics those of the global batch),
+    /// and with R1 through packing and maxout.
     func testEachOptionKeepsOneRankAndTwoRanksEqual() throws {
         let root = try temporaryDirectory("arch-worldsize")
         let cases: [(String, [String])] = [
@@ -13,6 +14,8 @@ final class ArchitectureTests: XCTestCase {
             ("pack", ["--pack", "4"]),
             ("mbstd", ["--mbstd"]),
             ("g-batch-norm", ["--g-widths", "32,32,32", "--g-batch-norm", "--sync-bn"]),
+            // R1 over packed samples: each rank scales its sum by 1 / (ranks · its groups).
+            ("r1-pack-maxout", ["--pack", "2", "--d-widths", "32,32", "--maxout", "3", "--r1", "10"]),
         ]
         for (name, flags) in cases {
             var checkpoints: [Checkpoint] = []
