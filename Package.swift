@@ -2,7 +2,7 @@
 import PackageDescription
 
 // Gantry: data-parallel GAN training over MPI. One module per layer of the design:
-// C libraries (CMPI, CBLAS, CPNG, CZlib, CHalf, CPUInfo) -> GantryMPI / GantryNN / GantryData -> GantryTrain
+// C libraries (CMPI, CBLAS, CPNG, CZlib, CJPEG, CHalf, CPUInfo, CJPEGCodec) -> GantryMPI / GantryNN / GantryData -> GantryTrain
 // -> GantryBench -> gantry (docs/architecture.md).
 let package = Package(
     name: "Gantry",
@@ -17,6 +17,10 @@ let package = Package(
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg62-turbo-dev"])]),
+        // libjpeg's errors longjmp; this C target catches them with setjmp (which Swift cannot
+        // use) and returns a message instead.
+        .target(name: "CJPEGCodec", dependencies: ["CJPEG"]),
 
         // Half-precision conversions for gradient compression, in C so that they compile
         // to the CPU's conversion instructions.
@@ -25,10 +29,14 @@ let package = Package(
         // core's peak, in C for the intrinsics of each instruction set.
         .target(name: "CPUInfo", cSettings: [.unsafeFlags(["-O3"])]),
 
+        // How WorkerPool's helper threads call a parallel loop's non-escaping closure without
+        // a heap copy (see its header).
+        .target(name: "CWorkerPool"),
+
         .target(name: "GantryMPI", dependencies: ["CMPI", "CHalf"]),
-        .target(name: "GantryNN", dependencies: ["CBLAS", "CPUInfo"],
+        .target(name: "GantryNN", dependencies: ["CBLAS", "CPUInfo", "CWorkerPool"],
                 swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
-        .target(name: "GantryData", dependencies: ["CPNG", "CZlib"]),
+        .target(name: "GantryData", dependencies: ["CPNG", "CZlib", "CJPEGCodec"]),
         // The training options are argument-parser declarations (TrainingOptions), so that
         // each is declared once for the command line, config.json and checkpoints alike.
         .target(name: "GantryTrain", dependencies: [

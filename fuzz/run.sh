@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Builds Gantry's libFuzzer targets and runs them: fuzz/run.sh [checkpoint|idx|cifar|all] [SECONDS]
+# Builds Gantry's libFuzzer targets and runs them: fuzz/run.sh [checkpoint|idx|cifar|jpeg|pack|all] [SECONDS]
 #
 #   checkpoint  Checkpoint.decode (GantryTrain), fuzz/CheckpointFuzz.swift
 #   idx         the MNIST IDX readers, images and labels (GantryData), fuzz/IDXFuzz.swift
 #   cifar       the CIFAR-10 batch reader (GantryData), fuzz/CIFARFuzz.swift
-#   all         all three, one after the other (the default); SECONDS (default 60) is per target
+#   jpeg        the JPEG reader (GantryData over libjpeg-turbo, CJPEGCodec), fuzz/JPEGFuzz.swift
+#   pack        the pack reader (GantryData's PackLayout, PackedImages), fuzz/PackFuzz.swift
+#   all         all five, one after the other (the default); SECONDS (default 60) is per target
 #
 # The module sources are compiled straight with swiftc (no SwiftPM) into .build-fuzz/, with
 # libFuzzer's coverage instrumentation on GantryData and GantryTrain and AddressSanitizer on
@@ -27,10 +29,9 @@ target=${1:-all}
 seconds=${2:-60}
 case "$target" in
     checkpoint) targets=(checkpoint) ;;
-    idx) targets=(idx) ;;
-    cifar) targets=(cifar) ;;
-    all) targets=(checkpoint idx cifar) ;;
-    *) echo "usage: fuzz/run.sh [checkpoint|idx|cifar|all] [SECONDS]" >&2; exit 2 ;;
+    idx|cifar|jpeg|pack) targets=("$target") ;;
+    all) targets=(checkpoint idx cifar jpeg pack) ;;
+    *) echo "usage: fuzz/run.sh [checkpoint|idx|cifar|jpeg|pack|all] [SECONDS]" >&2; exit 2 ;;
 esac
 if ! [[ "$seconds" =~ ^[1-9][0-9]*$ ]]; then
     echo "fuzz/run.sh: SECONDS must be a positive integer, got '$seconds'" >&2
@@ -53,11 +54,12 @@ if [ "${GANTRY_FUZZ_ASAN:-1}" = 0 ]; then asan=(); fuzz_asan=fuzzer; else asan=(
 
 build_fuzzers() {
     local src="$root/Sources" mods="$build/modules" obj="$build/objects" bin="$build/bin"
-    local include=(-I "$mods" -I "$src/CBLAS" -I "$src/CMPI" -I "$src/CHalf/include" -I "$src/CPNG" -I "$src/CZlib" -I "$root/fuzz/CFuzzer")
+    local include=(-I "$mods" -I "$src/CBLAS" -I "$src/CMPI" -I "$src/CHalf/include" -I "$src/CPUInfo/include" -I "$build/cmodules/CWorkerPool"
+                   -I "$src/CPNG" -I "$src/CZlib" -I "$src/CJPEG" -I "$src/CJPEGCodec/include" -I "$root/fuzz/CFuzzer")
     local flag
-    for flag in $(pkg-config --cflags-only-I ompi openblas libpng zlib); do include+=(-Xcc "$flag"); done
+    for flag in $(pkg-config --cflags-only-I ompi openblas libpng zlib libjpeg); do include+=(-Xcc "$flag"); done
     local libs=()
-    for flag in $(pkg-config --libs-only-L ompi openblas libpng zlib); do libs+=("$flag"); done
+    for flag in $(pkg-config --libs-only-L ompi openblas libpng zlib libjpeg); do libs+=("$flag"); done
     local common=(-swift-version 5 -O -g -parse-as-library "${include[@]}")
     # GantryTrain declares its options with swift-argument-parser: its sources, where SwiftPM
     # resolves them (the local package mirror), compiled as modules of their own.
@@ -71,9 +73,11 @@ build_fuzzers() {
                cat "$root/fuzz/run.sh" "$root"/fuzz/*.swift "$root"/fuzz/CFuzzer/* \
                    $(for module in GantryNN GantryMPI GantryData GantryTrain; do sources "$src/$module"; done) \
                    $(sources "$parser/ArgumentParserToolInfo") $(sources "$parser/ArgumentParser") \
-                   "$src"/CHalf/*.c "$src"/CHalf/include/*; } \
+                   "$src"/CHalf/*.c "$src"/CHalf/include/* "$src"/CJPEGCodec/*.c "$src"/CJPEGCodec/include/* \
+                   "$src"/CPUInfo/*.c "$src"/CPUInfo/include/* "$src"/CWorkerPool/*.c "$src"/CWorkerPool/include/*; } \
              | sha256sum | cut -d' ' -f1)
-    if [ -x "$bin/checkpoint-fuzzer" ] && [ -x "$bin/idx-fuzzer" ] && [ -x "$bin/cifar-fuzzer" ] && [ "$(cat "$build/stamp" 2>/dev/null)" = "$stamp" ]; then
+    if [ -x "$bin/checkpoint-fuzzer" ] && [ -x "$bin/idx-fuzzer" ] && [ -x "$bin/cifar-fuzzer" ] && [ -x "$bin/jpeg-fuzzer" ] \
+        && [ -x "$bin/pack-fuzzer" ] && [ "$(cat "$build/stamp" 2>/dev/null)" = "$stamp" ]; then
         echo "fuzz: fuzzers up to date in $bin"
         return
     fi
@@ -84,6 +88,18 @@ build_fuzzers() {
     # GantryMPI's C kernels (fp16), compiled as SwiftPM does.
     echo "fuzz:   clang CHalf"
     clang -O3 -I "$src/CHalf/include" -c "$src/CHalf/half.c" -o "$obj/CHalf.o" || return 1
+    # GantryNN's C parts: the CPU's features and FMA loop, the worker pool's closure calls.
+    # SwiftPM writes CWorkerPool's module map itself (its include/ holds only the header).
+    echo "fuzz:   clang CPUInfo CWorkerPool"
+    clang -O3 -I "$src/CPUInfo/include" -c "$src/CPUInfo/cpuinfo.c" -o "$obj/CPUInfo.o" || return 1
+    clang -O2 -I "$src/CWorkerPool/include" -c "$src/CWorkerPool/part_body.c" -o "$obj/CWorkerPool.o" || return 1
+    mkdir -p "$build/cmodules/CWorkerPool" || return 1
+    printf 'module CWorkerPool {\n    header "%s"\n    export *\n}\n' "$src/CWorkerPool/include/CWorkerPool.h" \
+        > "$build/cmodules/CWorkerPool/module.modulemap" || return 1
+    # The JPEG codec's C side (libjpeg calls, setjmp) is code under test: coverage and ASan.
+    echo "fuzz:   clang CJPEGCodec"
+    clang -O2 -g -fsanitize=fuzzer-no-link${asan:+,address} -I "$src/CJPEGCodec/include" -c "$src/CJPEGCodec/jpeg_codec.c" \
+        -o "$obj/CJPEGCodec.o" || return 1
     # argument-parser, in its own language mode, without sanitizers (it is not under test).
     for module in ArgumentParserToolInfo ArgumentParser; do
         echo "fuzz:   swiftc $module"
@@ -106,12 +122,14 @@ build_fuzzers() {
     # The harnesses are compiled without coverage (so their own branches do not count as
     # coverage) and linked with libFuzzer's runtime, which brings main().
     local name file objects
-    for name in checkpoint idx cifar; do
+    for name in checkpoint idx cifar jpeg pack; do
         case $name in
-            checkpoint) file=CheckpointFuzz.swift; objects=("$obj"/GantryNN.o "$obj"/CHalf.o "$obj"/GantryMPI.o "$obj"/GantryData.o
+            checkpoint) file=CheckpointFuzz.swift; objects=("$obj"/GantryNN.o "$obj"/CPUInfo.o "$obj"/CWorkerPool.o "$obj"/CHalf.o "$obj"/GantryMPI.o "$obj"/GantryData.o "$obj"/CJPEGCodec.o
                                                              "$obj"/ArgumentParserToolInfo.o "$obj"/ArgumentParser.o "$obj"/GantryTrain.o) ;;
-            idx) file=IDXFuzz.swift; objects=("$obj"/GantryData.o) ;;
-            cifar) file=CIFARFuzz.swift; objects=("$obj"/GantryData.o) ;;
+            idx) file=IDXFuzz.swift; objects=("$obj"/GantryData.o "$obj"/CJPEGCodec.o) ;;
+            cifar) file=CIFARFuzz.swift; objects=("$obj"/GantryData.o "$obj"/CJPEGCodec.o) ;;
+            jpeg) file=JPEGFuzz.swift; objects=("$obj"/GantryData.o "$obj"/CJPEGCodec.o) ;;
+            pack) file=PackFuzz.swift; objects=("$obj"/GantryData.o "$obj"/CJPEGCodec.o) ;;
         esac
         echo "fuzz:   swiftc $name-fuzzer"
         swiftc "${common[@]}" "${asan[@]}" -wmo -module-name "${file%.swift}" \
@@ -162,18 +180,20 @@ seed_checkpoint() {
     rm -rf "$run"
 }
 
-# The IDX and CIFAR-10 fuzzers write their own small seeds (GANTRY_FUZZ_WRITE_SEEDS).
-seed_written_by_fuzzer() {
-    local name=$1 seeds="$out/seeds/$1"
+# The idx, jpeg and pack fuzzers write their own seeds (GANTRY_FUZZ_WRITE_SEEDS).
+seed_written() {
+    local seeds="$out/seeds/$1"
     rm -rf "$seeds"
     mkdir -p "$seeds"
-    if ! GANTRY_FUZZ_WRITE_SEEDS="$seeds" "$bin/$name-fuzzer" 2>&1 | sed 's/^/fuzz: /'; then
-        echo "fuzz: $name-fuzzer could not write its seeds" >&2
+    if ! GANTRY_FUZZ_WRITE_SEEDS="$seeds" "$bin/$1-fuzzer" 2>&1 | sed 's/^/fuzz: /'; then
+        echo "fuzz: $1-fuzzer could not write its seeds" >&2
         exit 2
     fi
 }
-seed_idx() { seed_written_by_fuzzer idx; }
-seed_cifar() { seed_written_by_fuzzer cifar; }
+seed_idx() { seed_written idx; }
+seed_jpeg() { seed_written jpeg; }
+seed_pack() { seed_written pack; }
+seed_cifar() { seed_written cifar; }
 
 # ---------------------------------------------------------------------------------------
 # Runs

@@ -5,8 +5,10 @@
 #   launch/cluster.sh -H node01:32,node02:32 [options] [--] [gantry train flags...]
 #
 # Starts one rank per slot of HOSTFILE (cluster/hostfile.example), mapped by slot (the first
-# node's slots fill first), one BLAS thread per rank, ranks talking over TCP (shared memory
-# within a node), with the root-run environment of launch/env.sh passed to every rank.
+# node's slots fill first), each rank bound to one core, ranks talking over TCP (shared memory
+# within a node), with the root-run environment of launch/env.sh passed to every rank. With
+# gantry's --threads T each rank gets T cores (mpirun --map-by slot:PE=T): give each node
+# cores / T slots then.
 #
 # The gantry binary must be at the same absolute path on every node: build it on a
 # filesystem that all nodes share (launch/build.sh, or --build here), or set GANTRY_BIN to
@@ -98,7 +100,9 @@ if [ "$build" = 1 ]; then binary=$(gantry_binary); else binary=$(GANTRY_NO_SETUP
 if [ -n "$hosts" ]; then placement=(-H "$hosts"); else placement=(--hostfile "$hostfile"); fi
 command=("${MPIRUN:-mpirun}" "${placement[@]}")
 if [ -n "$ranks" ]; then command+=(-np "$ranks"); fi
-command+=(--map-by slot --bind-to "$bind" --mca btl "$btl")
+threads=$(threads_per_rank "$@")
+if [ "$threads" -gt 1 ]; then mapping=slot:PE=$threads; else mapping=slot; fi
+command+=(--map-by "$mapping" --bind-to "$bind" --mca btl "$btl")
 if [ -n "$iface" ]; then
     command+=(--mca btl_tcp_if_include "$iface" --mca oob_tcp_if_include "$iface")
 fi

@@ -74,3 +74,22 @@ gantry_processes_below() {
 
 # forward_signal PID: SIGTERM to PID (a launch script that stops its own job cleanly).
 forward_signal() { kill -TERM "$1" 2>/dev/null || true; }
+
+# threads_per_rank FLAGS...: the --threads value among gantry's flags (--threads T or
+# --threads=T, the last one wins; 1 when absent). Each rank then needs that many cores:
+# mpirun binds a rank to one core unless mapped with --map-by slot:PE=T.
+threads_per_rank() {
+    local threads=1
+    while [ $# -gt 0 ]; do
+        case "$1" in
+            --threads) [ $# -ge 2 ] && threads=$2; shift ;;
+            --threads=*) threads=${1#--threads=} ;;
+        esac
+        shift
+    done
+    if ! [[ "$threads" =~ ^[1-9][0-9]*$ ]]; then
+        echo "$script: --threads takes a positive number, not '$threads'" >&2
+        exit 2
+    fi
+    echo "$threads"
+}

@@ -2,7 +2,9 @@
 # Train on this machine: launch/local.sh [-n RANKS] [gantry train flags...]
 #
 # Starts RANKS processes with mpirun (default: one per physical core, not per hardware
-# thread), one BLAS thread each. -n may come anywhere among the arguments. Builds the
+# thread), each bound to its own core. With gantry's --threads T each rank gets T cores
+# (mpirun --map-by slot:PE=T) and the default is one rank per T physical cores. -n may come
+# anywhere among the arguments. Builds the
 # release binary first when it is missing or older than the sources.
 #
 # Ctrl-C or SIGTERM to this script stops the run cleanly: the ranks get SIGTERM (mpirun does
@@ -22,7 +24,7 @@ script=launch/local.sh
 cores=$( (lscpu -p=Core,Socket 2>/dev/null || true) | grep -v '^#' | sort -u | wc -l)
 if [ "$cores" -lt 1 ] || [ "$cores" -gt "$(nproc)" ]; then cores=$(nproc); fi
 
-ranks=$cores
+ranks=''
 flags=()
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -33,6 +35,8 @@ while [ $# -gt 0 ]; do
         *) flags+=("$1"); shift ;;
     esac
 done
+threads=$(threads_per_rank ${flags[@]+"${flags[@]}"})
+if [ -z "$ranks" ]; then ranks=$(( cores / threads > 0 ? cores / threads : 1 )); fi
 if ! [[ "$ranks" =~ ^[1-9][0-9]*$ ]]; then echo "$script: -n takes a positive number, not '$ranks'" >&2; exit 2; fi
 
 binary=$(gantry_binary)
@@ -40,8 +44,10 @@ binary=$(gantry_binary)
 # The stop message names this script as the way to continue.
 export GANTRY_LAUNCHER="$root/launch/local.sh -n $ranks"
 extra=()
-if [ "$ranks" -gt "$cores" ]; then
-    extra+=(--oversubscribe --bind-to none)   # more ranks than cores: let them share
+if [ $((ranks * threads)) -gt "$cores" ]; then
+    extra+=(--oversubscribe --bind-to none)   # more threads than cores: let them share
+elif [ "$threads" -gt 1 ]; then
+    extra+=(--map-by "slot:PE=$threads" --bind-to core)   # T cores per rank, one per thread
 fi
 job_run stop_ranks "${MPIRUN:-mpirun}" -np "$ranks" ${extra[@]+"${extra[@]}"} "$binary" train ${flags[@]+"${flags[@]}"}
 exit "$job_status"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs what Gantry needs when it is missing: OpenMPI, OpenBLAS, libpng and zlib (Debian
+# Installs what Gantry needs when it is missing: OpenMPI, OpenBLAS, libpng, zlib and libjpeg-turbo (Debian
 # packages). Safe to run again: it does nothing when everything is there. An MPI already on
 # the PATH that is not Debian's (`module load openmpi`) is used as it is, never replaced.
 set -euo pipefail
@@ -18,6 +18,7 @@ esac
 pkg-config --exists openblas 2>/dev/null || missing+=(libopenblas-dev)
 pkg-config --exists libpng 2>/dev/null || missing+=(libpng-dev)
 pkg-config --exists zlib 2>/dev/null || missing+=(zlib1g-dev)
+pkg-config --exists libjpeg 2>/dev/null || missing+=(libjpeg62-turbo-dev)
 command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
 
 if [ ${#missing[@]} -gt 0 ]; then

@@ -124,7 +124,8 @@ public final class StepBenchmark {
             modelMemoryMb: Double(4 * trainer.allocatedFloats) / 1e6,
             lossD: losses.lossD, lossG: losses.lossG,
             blas: BLAS.configuration,
-            kernels: kernelFigures(achieved: achieved))
+            kernels: kernelFigures(achieved: achieved),
+            cpuAffinity: CPUAffinity.current())
     }
 
     /// The BLAS, the CPU, and the rates against the FMA peak of the cores the BLAS threads use.

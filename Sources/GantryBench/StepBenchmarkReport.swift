@@ -45,6 +45,8 @@ public struct StepBenchmarkReport: Codable {
     public var lossG: Double
     public var blas: String
     public var kernels: Kernels
+    /// The CPUs rank 0 may run on (sched_getaffinity): a rank with `--threads T` needs T of them.
+    public var cpuAffinity: [Int]
 
     /// The BLAS, its kernels, the CPU, and the FMA-peak yardstick ("kernels" in the JSON).
     public struct Kernels: Codable {
@@ -81,7 +83,7 @@ public struct StepBenchmarkReport: Codable {
         let parts = Self.parts.map { "\($0.label) \(f(msPerPart[$0.key] ?? 0, digits))" }
         let byPart = flopsPerImageByPart
         return """
-        gantry bench step: \(model), batch \(batch) per rank, \(ranks), \(threads) BLAS thread\(threads == 1 ? "" : "s"), \
+        gantry bench step: \(model), batch \(batch) per rank, \(ranks), \(threads) thread\(threads == 1 ? "" : "s") per rank, \
         \(steps) timed iterations after \(warmupSteps) warm-up (medians)
           allreduce:          \(synchronization)
           sgemm n=\(sgemmN):       \(f(sgemmGflops)) GFLOP/s (best of \(sgemmRepetitions); median \(f(sgemmGflopsMedian)))
@@ -93,6 +95,7 @@ public struct StepBenchmarkReport: Codable {
           achieved:           \(f(gflops)) GFLOP/s = \(f(100 * shareOfPeak))% of the sgemm peak
           peak resident:      \(f(peakResidentMb)) MB (model buffers \(f(modelMemoryMb)) MB)
         \(kernelLines)
+        \(affinityLine)
         """
     }
 
@@ -119,5 +122,11 @@ public struct StepBenchmarkReport: Codable {
             + "\(blas.kernels) kernels (CPU: \(kernels.cpu.isa)): if those kernels are narrower than the CPU, set "
             + "OPENBLAS_CORETYPE (docs/performance.md#kernel-selection); otherwise the core is throttled or shared "
             + "(check the load with top and the clock in /proc/cpuinfo)"
+    }
+
+    /// Where rank 0 may run, and a warning when it has fewer CPUs than threads.
+    private var affinityLine: String {
+        let warning = cpuAffinity.count < threads ? " — fewer CPUs than --threads \(threads): the threads share them" : ""
+        return "  cpu affinity:       \(CPUAffinity.describe(cpuAffinity)) (\(cpuAffinity.count) CPU\(cpuAffinity.count == 1 ? "" : "s"))\(warning)"
     }
 }

@@ -88,6 +88,9 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable {
     case labelCount(path: String, labels: Int, images: Int)
     case invalidRecords(path: String, reason: String)
     case overMemoryLimit(path: String, contents: String, bytes: Int, limit: Int)
+    case badImage(path: String, reason: String)
+    case unusableFolder(path: String, reason: String)
+    case corrupt(path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -124,6 +127,12 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable {
             return "Dataset file '\(path)' is not valid: \(reason)."
         case let .overMemoryLimit(path, contents, bytes, limit):
             return "Dataset '\(path)': \(contents) need \(bytes) bytes, \(memoryLimitText(limit))."
+        case let .badImage(path, reason):
+            return "Image '\(path)' cannot be used: \(reason)."
+        case let .unusableFolder(path, reason):
+            return "Dataset folder '\(path)' cannot be used: \(reason)."
+        case let .corrupt(path, reason):
+            return "Dataset file '\(path)' is corrupt: \(reason)."
         }
     }
 }
@@ -139,18 +148,23 @@ private func hex(_ value: UInt32) -> String {
 }
 
 /// The dataset names `makeDataset` accepts.
-public let datasetNames = ["ring8", "grid25", "glyphs", "idx:PATH", "color32:glyphs", "color32:idx:PATH", "cifar10:DIR"]
+public let datasetNames = ["ring8", "grid25", "glyphs", "idx:PATH", "color32:glyphs", "color32:idx:PATH", "cifar10:DIR", "folder:DIR", "pack:FILE"]
 
 /// Builds a dataset from its command-line spec (docs/data.md): "ring8", "grid25", "glyphs",
 /// "idx:PATH" (an IDX image file, raw or gzip, or a directory holding
 /// train-images-idx3-ubyte[.gz]; labelled when its labels file is beside it), "color32:SPEC"
-/// (a grayscale SPEC coloured to 3×32×32, `Colorized`) or "cifar10:DIR" (CIFAR-10's binary
-/// training batches). `seed` drives the synthetic datasets and the colours; the file
-/// readers ignore it.
+/// (a grayscale SPEC coloured to 3×32×32, `Colorized`), "cifar10:DIR" (CIFAR-10's binary
+/// training batches), "folder:DIR" (PNG and JPEG images fitted to `sampleShape`,
+/// `ImageFolder`) or "pack:FILE" (a file written by `gantry prepare`, memory-mapped,
+/// `PackedImages`). `seed` drives the synthetic datasets and the colours; the file readers
+/// ignore it. `sampleShape` is the model's: what a folder's images are fitted to (a folder
+/// cannot be read without it). `progress` receives a line now and then from a reader that
+/// takes a while (decoding a folder).
 ///
 /// `maximumBytes`: the most memory the dataset may hold; a file whose header asks for more
 /// is refused before its pixels are read (the memory budget of docs/reliability.md).
-public func makeDataset(_ spec: String, seed: UInt64, maximumBytes: Int = .max) throws -> any Dataset {
+public func makeDataset(_ spec: String, seed: UInt64, sampleShape: SampleShape? = nil, maximumBytes: Int = .max,
+                        progress: (String) -> Void = { _ in }) throws -> any Dataset {
     switch spec {
     case "ring8": return Mixture2D.ring8(seed: seed)
     case "grid25": return Mixture2D.grid25(seed: seed)
@@ -164,6 +178,13 @@ public func makeDataset(_ spec: String, seed: UInt64, maximumBytes: Int = .max) 
         }
         if spec.hasPrefix("color32:"), spec.count > 8 {
             return try Colorized(base: try makeDataset(String(spec.dropFirst(8)), seed: seed, maximumBytes: maximumBytes), seed: seed)
+        }
+        if spec.hasPrefix("folder:"), spec.count > 7 {
+            guard let sampleShape else { throw DatasetError.unsupportedBase(spec: spec, reason: "a folder of images needs the sample shape to fit them to") }
+            return try ImageFolder(directory: String(spec.dropFirst(7)), shape: sampleShape, maximumBytes: maximumBytes, progress: progress)
+        }
+        if spec.hasPrefix("pack:"), spec.count > 5 {
+            return try PackedImages(path: String(spec.dropFirst(5)))
         }
         throw DatasetError.unknownDataset(spec: spec, valid: datasetNames)
     }

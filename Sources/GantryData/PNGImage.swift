@@ -83,12 +83,17 @@ public struct PNGImage: Equatable {
     }
 
     /// Reads a PNG as gray (if it has no colour) or RGB; alpha is composited onto black.
-    public static func read(from path: String) throws -> PNGImage {
+    /// An image of more than `maximumPixels` pixels is refused before its pixels are allocated.
+    public static func read(from path: String, maximumPixels: Int = ImageLimits.maximumPixels) throws -> PNGImage {
         var image = makeControl()
         guard png_image_begin_read_from_file(&image, path) != 0 else {
             let message = Self.message(of: &image)
             png_image_free(&image)
             throw PNGError(path: path, message: message)
+        }
+        guard Int(image.width) * Int(image.height) <= maximumPixels else {
+            png_image_free(&image)
+            throw PNGError(path: path, message: "\(image.width)x\(image.height) pixels, more than the \(maximumPixels) an image may have")
         }
         let channels = image.format & UInt32(PNG_FORMAT_FLAG_COLOR) != 0 ? 3 : 1
         image.format = channels == 3 ? UInt32(PNG_FORMAT_RGB) : UInt32(PNG_FORMAT_GRAY)

@@ -39,16 +39,20 @@ public final class Adam {
         // Eight lanes at a time (the buffers may alias as far as the compiler knows, so it
         // would not vectorise the scalar loop), then the tail; each lane does exactly the
         // scalar arithmetic, so the result is the same bits either way.
-        for k in 0..<vectors {
-            let i = 8 * k
-            var p = UnsafeRawPointer(parameters + i).loadUnaligned(as: SIMD8<Float>.self)
-            var mi = UnsafeRawPointer(m + i).loadUnaligned(as: SIMD8<Float>.self)
-            var vi = UnsafeRawPointer(v + i).loadUnaligned(as: SIMD8<Float>.self)
-            apply(&p, &mi, &vi, UnsafeRawPointer(gradients + i).loadUnaligned(as: SIMD8<Float>.self),
-                 stepSize: SIMD8(repeating: stepSize), correction2Root: SIMD8(repeating: correction2Root))
-            UnsafeMutableRawPointer(parameters + i).storeBytes(of: p, as: SIMD8<Float>.self)
-            UnsafeMutableRawPointer(m + i).storeBytes(of: mi, as: SIMD8<Float>.self)
-            UnsafeMutableRawPointer(v + i).storeBytes(of: vi, as: SIMD8<Float>.self)
+        // The vectors are split over the rank's threads: each value's update is the same
+        // whichever thread does it.
+        WorkerPool.shared.forEachPart(of: vectors) { part, _ in
+            for k in part {
+                let i = 8 * k
+                var p = UnsafeRawPointer(parameters + i).loadUnaligned(as: SIMD8<Float>.self)
+                var mi = UnsafeRawPointer(m + i).loadUnaligned(as: SIMD8<Float>.self)
+                var vi = UnsafeRawPointer(v + i).loadUnaligned(as: SIMD8<Float>.self)
+                apply(&p, &mi, &vi, UnsafeRawPointer(gradients + i).loadUnaligned(as: SIMD8<Float>.self),
+                     stepSize: SIMD8(repeating: stepSize), correction2Root: SIMD8(repeating: correction2Root))
+                UnsafeMutableRawPointer(parameters + i).storeBytes(of: p, as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(m + i).storeBytes(of: mi, as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(v + i).storeBytes(of: vi, as: SIMD8<Float>.self)
+            }
         }
         let tail = 8 * vectors, rest = count - tail
         guard rest > 0 else { return }

@@ -8,7 +8,8 @@
 /// Parameters: scale γ then shift β, `channels` each. State: running mean then running
 /// variance, `channels` each.
 ///
-/// Both passes run as "per-channel sums" → "apply", with the sums in one contiguous buffer.
+/// Both passes run as "per-channel sums" → "apply", with the sums in one contiguous buffer,
+/// each loop over the channels split over the rank's threads.
 /// With a `replicaReducer` (SyncBatchNorm, `gantry train --sync-bn`) those sums are summed
 /// over all ranks before they are applied, so every rank normalises with the statistics of
 /// the global batch, exactly as one rank holding the whole batch would.
@@ -35,6 +36,9 @@ public final class BatchNorm: Layer {
     private let sums: UnsafeMutablePointer<Double>
     /// Set for SyncBatchNorm: sums the statistics over the replicas in training mode.
     public var replicaReducer: ReplicaReducer?
+    /// The threads the per-channel loops are split over (each channel is one worker's whole,
+    /// so the results do not depend on their number).
+    private let workers = WorkerPool.shared
 
     public init(_ shape: Shape, momentum: Float = 0.1, epsilon: Float = 1e-5) {
         precondition(shape.count > 0, "BatchNorm: shape \(shape) is empty")
@@ -80,9 +84,11 @@ public final class BatchNorm: Layer {
         let m = batch * inputShape.spatial
         if training {
             precondition(m > 1, "BatchNorm: training needs more than one value per channel (got \(m))")
-            for c in 0..<channels {
-                let x = input + c * m
-                (sums[c], sums[channels + c]) = sumsInDouble(x, x, count: m)
+            workers.forEachPart(of: channels) { part, _ in
+                for c in part {
+                    let x = input + c * m
+                    (sums[c], sums[channels + c]) = sumsInDouble(x, x, count: m)
+                }
             }
             useBatchStatistics(count: sumOverReplicas(count: m))
         } else {
@@ -94,11 +100,13 @@ public final class BatchNorm: Layer {
         usedBatchStatistics = training
 
         // y = γ·(x − μ)·invstd + β, folded into one multiply-add per value.
-        for c in 0..<channels {
-            let a = scale[c] * savedInverseStd[c]
-            let b = shift[c] - savedMean[c] * a
-            let x = input + c * m, y = output + c * m
-            for i in 0..<m { y[i] = x[i] * a + b }
+        workers.forEachPart(of: channels) { part, _ in
+            for c in part {
+                let a = scale[c] * savedInverseStd[c]
+                let b = shift[c] - savedMean[c] * a
+                let x = input + c * m, y = output + c * m
+                for i in 0..<m { y[i] = x[i] * a + b }
+            }
         }
     }
 
@@ -129,9 +137,11 @@ public final class BatchNorm: Layer {
                          outputGradient: UnsafePointer<Float>, inputGradient: UnsafeMutablePointer<Float>?,
                          batch: Int, accumulateParameterGradients: Bool) {
         let m = batch * inputShape.spatial
-        for c in 0..<channels {
-            let x = input + c * m, dy = outputGradient + c * m
-            (sums[c], sums[channels + c]) = sumsInDouble(dy, x, shift: savedMean[c], scale: savedInverseStd[c], count: m)
+        workers.forEachPart(of: channels) { part, _ in
+            for c in part {
+                let x = input + c * m, dy = outputGradient + c * m
+                (sums[c], sums[channels + c]) = sumsInDouble(dy, x, shift: savedMean[c], scale: savedInverseStd[c], count: m)
+            }
         }
         // Parameter gradients come from this rank's own sums: the network's gradient
         // allreduce combines the ranks' contributions.
@@ -149,15 +159,17 @@ public final class BatchNorm: Layer {
 
         // dx = γ·invstd/M · (M·dy − Σdy − x̂·Σ(dy·x̂)). With running statistics (eval) μ and σ
         // are constants, so the two terms through them vanish: dx = γ·invstd·dy.
-        for c in 0..<channels {
-            let mean = savedMean[c], inverseStd = savedInverseStd[c]
-            let a = scale[c] * inverseStd
-            let meanDy = usedBatchStatistics ? Float(sums[c] / count) : 0
-            let meanDyXHat = usedBatchStatistics ? Float(sums[channels + c] / count) : 0
-            let x = input + c * m, dy = outputGradient + c * m, dx = inputGradient + c * m
-            for i in 0..<m {
-                let xHat = (x[i] - mean) * inverseStd
-                dx[i] = a * (dy[i] - meanDy - xHat * meanDyXHat)
+        workers.forEachPart(of: channels) { part, _ in
+            for c in part {
+                let mean = savedMean[c], inverseStd = savedInverseStd[c]
+                let a = scale[c] * inverseStd
+                let meanDy = usedBatchStatistics ? Float(sums[c] / count) : 0
+                let meanDyXHat = usedBatchStatistics ? Float(sums[channels + c] / count) : 0
+                let x = input + c * m, dy = outputGradient + c * m, dx = inputGradient + c * m
+                for i in 0..<m {
+                    let xHat = (x[i] - mean) * inverseStd
+                    dx[i] = a * (dy[i] - meanDy - xHat * meanDyXHat)
+                }
             }
         }
     }

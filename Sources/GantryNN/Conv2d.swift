@@ -16,19 +16,23 @@ public final class Conv2d: ConvolutionLayer, Layer {
         precondition(input.height + 2 * padding >= kernel && input.width + 2 * padding >= kernel,
                      "Conv2d: kernel \(kernel) is larger than the padded input \(input) (padding \(padding))")
         // Windows over the input.
+        let workers = WorkerPool.shared
         let geometry = WindowGeometry(channels: input.channels, height: input.height, width: input.width,
-                                      kernel: kernel, stride: stride, padding: padding)
+                                      kernel: kernel, stride: stride, padding: padding, threads: workers.threads)
         super.init(input: input, output: Shape(channels: outChannels, height: geometry.outHeight, width: geometry.outWidth),
-                   bias: bias, geometry: geometry)
+                   bias: bias, geometry: geometry, workers: workers)
     }
 
     public func forward(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, batch: Int, training: Bool) {
         let positions = outputShape.spatial, columns = geometry.columnCount(batch: batch)
-        geometry.forEachChunk(batch: batch) { samples in
-            geometry.im2col(input, into: column, batch: batch, samples: samples)
-            // Y[:, chunk] (Cout × n·Hout·Wout) = W (Cout × Cin·k·k) · col (Cin·k·k × n·Hout·Wout)
-            sgemm(m: outChannels, n: samples.count * positions, k: geometry.columnRows, a: weight, b: column,
-                  c: output + samples.lowerBound * positions, ldc: columns)
+        workers.forEachPart(of: batch) { part, worker in
+            let column = column(worker: worker, batch: batch)
+            geometry.forEachChunk(of: part) { samples in
+                geometry.im2col(input, into: column, batch: batch, samples: samples)
+                // Y[:, chunk] (Cout × n·Hout·Wout) = W (Cout × Cin·k·k) · col (Cin·k·k × n·Hout·Wout)
+                sgemm(m: outChannels, n: samples.count * positions, k: geometry.columnRows, a: weight, b: column,
+                      c: output + samples.lowerBound * positions, ldc: columns)
+            }
         }
         if hasBias { addChannelBias(weight + weightCount, to: output, channels: outChannels, count: columns) }
     }
@@ -40,23 +44,28 @@ public final class Conv2d: ConvolutionLayer, Layer {
         if accumulateParameterGradients && hasBias {
             accumulateChannelSums(outputGradient, into: weightGradient + weightCount, channels: outChannels, count: columns)
         }
-        inputGradient?.update(repeating: 0, count: inputShape.count * batch)
-        geometry.forEachChunk(batch: batch) { samples in
-            let n = samples.count * positions, dY = outputGradient + samples.lowerBound * positions
-            if accumulateParameterGradients {
-                geometry.im2col(input, into: column, batch: batch, samples: samples)
-                // dW (Cout × Cin·k·k) += dY[:, chunk] (Cout × n·Hout·Wout) · colᵀ
-                sgemm(transposeB: true, m: outChannels, n: geometry.columnRows, k: n,
-                      a: dY, lda: columns, b: column, beta: 1, c: weightGradient)
-            }
-            if let inputGradient {
-                // dCol (Cin·k·k × n·Hout·Wout) = Wᵀ · dY[:, chunk], reusing the column buffer (col
-                // is no longer needed), then scattered back onto the pixels it was gathered from.
-                sgemm(transposeA: true, m: geometry.columnRows, n: n, k: outChannels,
-                      a: weight, b: dY, ldb: columns, c: column)
-                geometry.col2im(column, addingInto: inputGradient, batch: batch, samples: samples)
+        workers.forEachPart(of: batch) { part, worker in
+            let column = column(worker: worker, batch: batch)
+            let weightGradient = accumulateParameterGradients ? weightGradient(worker: worker, batch: batch) : nil
+            if let inputGradient { geometry.zero(inputGradient, batch: batch, samples: part) }
+            geometry.forEachChunk(of: part) { samples in
+                let n = samples.count * positions, dY = outputGradient + samples.lowerBound * positions
+                if let weightGradient {
+                    geometry.im2col(input, into: column, batch: batch, samples: samples)
+                    // dW (Cout × Cin·k·k) += dY[:, chunk] (Cout × n·Hout·Wout) · colᵀ
+                    sgemm(transposeB: true, m: outChannels, n: geometry.columnRows, k: n,
+                          a: dY, lda: columns, b: column, beta: 1, c: weightGradient)
+                }
+                if let inputGradient {
+                    // dCol (Cin·k·k × n·Hout·Wout) = Wᵀ · dY[:, chunk], reusing the column buffer (col
+                    // is no longer needed), then scattered back onto the pixels it was gathered from.
+                    sgemm(transposeA: true, m: geometry.columnRows, n: n, k: outChannels,
+                          a: weight, b: dY, ldb: columns, c: column)
+                    geometry.col2im(column, addingInto: inputGradient, batch: batch, samples: samples)
+                }
             }
         }
+        if accumulateParameterGradients { addWorkerWeightGradients(batch: batch) }
     }
 
     // Backward of backward: backward computed dX = col2im(Wᵀ·dY), linear in W and in dY and
@@ -70,17 +79,22 @@ public final class Conv2d: ConvolutionLayer, Layer {
                                    outputGradient: UnsafePointer<Float>, inputGradientAdjoint: UnsafePointer<Float>,
                                    outputGradientAdjoint: UnsafeMutablePointer<Float>?, batch: Int) {
         let positions = outputShape.spatial, columns = geometry.columnCount(batch: batch)
-        geometry.forEachChunk(batch: batch) { samples in
-            let n = samples.count * positions, first = samples.lowerBound * positions
-            geometry.im2col(inputGradientAdjoint, into: column, batch: batch, samples: samples)
-            // dW (Cout × Cin·k·k) += dY[:, chunk] (Cout × n·Hout·Wout) · im2col(A)ᵀ
-            sgemm(transposeB: true, m: outChannels, n: geometry.columnRows, k: n,
-                  a: outputGradient + first, lda: columns, b: column, beta: 1, c: weightGradient)
-            if let outputGradientAdjoint {
-                // dS/d(dY)[:, chunk] (Cout × n·Hout·Wout) = W (Cout × Cin·k·k) · im2col(A)
-                sgemm(m: outChannels, n: n, k: geometry.columnRows, a: weight, b: column,
-                      c: outputGradientAdjoint + first, ldc: columns)
+        workers.forEachPart(of: batch) { part, worker in
+            let column = column(worker: worker, batch: batch)
+            let weightGradient = weightGradient(worker: worker, batch: batch)
+            geometry.forEachChunk(of: part) { samples in
+                let n = samples.count * positions, first = samples.lowerBound * positions
+                geometry.im2col(inputGradientAdjoint, into: column, batch: batch, samples: samples)
+                // dW (Cout × Cin·k·k) += dY[:, chunk] (Cout × n·Hout·Wout) · im2col(A)ᵀ
+                sgemm(transposeB: true, m: outChannels, n: geometry.columnRows, k: n,
+                      a: outputGradient + first, lda: columns, b: column, beta: 1, c: weightGradient)
+                if let outputGradientAdjoint {
+                    // dS/d(dY)[:, chunk] (Cout × n·Hout·Wout) = W (Cout × Cin·k·k) · im2col(A)
+                    sgemm(m: outChannels, n: n, k: geometry.columnRows, a: weight, b: column,
+                          c: outputGradientAdjoint + first, ldc: columns)
+                }
             }
         }
+        addWorkerWeightGradients(batch: batch)
     }
 }

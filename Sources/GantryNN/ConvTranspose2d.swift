@@ -19,24 +19,29 @@ public final class ConvTranspose2d: ConvolutionLayer, Layer {
         precondition(outHeight > 0 && outWidth > 0,
                      "ConvTranspose2d: padding \(padding) leaves no output for input \(input) (k\(kernel), s\(stride))")
         // Windows over the output; its window positions are the input pixels.
+        let workers = WorkerPool.shared
         let geometry = WindowGeometry(channels: outChannels, height: outHeight, width: outWidth,
-                                      kernel: kernel, stride: stride, padding: padding)
+                                      kernel: kernel, stride: stride, padding: padding, threads: workers.threads)
         assert(geometry.outHeight == input.height && geometry.outWidth == input.width)
         super.init(input: input, output: Shape(channels: outChannels, height: outHeight, width: outWidth),
-                   bias: bias, geometry: geometry)
+                   bias: bias, geometry: geometry, workers: workers)
     }
 
     public func forward(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, batch: Int, training: Bool) {
         let positions = inputShape.spatial, columns = geometry.columnCount(batch: batch)   // N·Hin·Win
-        let outputCount = outputShape.spatial * batch
-        output.update(repeating: 0, count: outChannels * outputCount)
-        geometry.forEachChunk(batch: batch) { samples in
-            // col (Cout·k·k × n·Hin·Win) = Wᵀ (Cout·k·k × Cin) · X[:, chunk] (Cin × n·Hin·Win)
-            sgemm(transposeA: true, m: geometry.columnRows, n: samples.count * positions, k: inChannels,
-                  a: weight, b: input + samples.lowerBound * positions, ldb: columns, c: column)
-            geometry.col2im(column, addingInto: output, batch: batch, samples: samples)
+        workers.forEachPart(of: batch) { part, worker in
+            let column = column(worker: worker, batch: batch)
+            geometry.zero(output, batch: batch, samples: part)
+            geometry.forEachChunk(of: part) { samples in
+                // col (Cout·k·k × n·Hin·Win) = Wᵀ (Cout·k·k × Cin) · X[:, chunk] (Cin × n·Hin·Win)
+                sgemm(transposeA: true, m: geometry.columnRows, n: samples.count * positions, k: inChannels,
+                      a: weight, b: input + samples.lowerBound * positions, ldb: columns, c: column)
+                geometry.col2im(column, addingInto: output, batch: batch, samples: samples)
+            }
         }
-        if hasBias { addChannelBias(weight + weightCount, to: output, channels: outChannels, count: outputCount) }
+        if hasBias {
+            addChannelBias(weight + weightCount, to: output, channels: outChannels, count: outputShape.spatial * batch)
+        }
     }
 
     public func backward(input: UnsafePointer<Float>, output: UnsafePointer<Float>,
@@ -44,24 +49,31 @@ public final class ConvTranspose2d: ConvolutionLayer, Layer {
                          batch: Int, accumulateParameterGradients: Bool) {
         guard accumulateParameterGradients || inputGradient != nil else { return }
         let positions = inputShape.spatial, columns = geometry.columnCount(batch: batch)
-        geometry.forEachChunk(batch: batch) { samples in
-            let n = samples.count * positions, offset = samples.lowerBound * positions
-            // dCol (Cout·k·k × n·Hin·Win): the output gradient gathered back onto the input pixels.
-            geometry.im2col(outputGradient, into: column, batch: batch, samples: samples)
-            if let inputGradient {
-                // dX[:, chunk] (Cin × n·Hin·Win) = W (Cin × Cout·k·k) · dCol
-                sgemm(m: inChannels, n: n, k: geometry.columnRows, a: weight, b: column,
-                      c: inputGradient + offset, ldc: columns)
-            }
-            if accumulateParameterGradients {
-                // dW (Cin × Cout·k·k) += X[:, chunk] (Cin × n·Hin·Win) · dColᵀ
-                sgemm(transposeB: true, m: inChannels, n: geometry.columnRows, k: n,
-                      a: input + offset, lda: columns, b: column, beta: 1, c: weightGradient)
+        workers.forEachPart(of: batch) { part, worker in
+            let column = column(worker: worker, batch: batch)
+            let weightGradient = accumulateParameterGradients ? weightGradient(worker: worker, batch: batch) : nil
+            geometry.forEachChunk(of: part) { samples in
+                let n = samples.count * positions, offset = samples.lowerBound * positions
+                // dCol (Cout·k·k × n·Hin·Win): the output gradient gathered back onto the input pixels.
+                geometry.im2col(outputGradient, into: column, batch: batch, samples: samples)
+                if let inputGradient {
+                    // dX[:, chunk] (Cin × n·Hin·Win) = W (Cin × Cout·k·k) · dCol
+                    sgemm(m: inChannels, n: n, k: geometry.columnRows, a: weight, b: column,
+                          c: inputGradient + offset, ldc: columns)
+                }
+                if let weightGradient {
+                    // dW (Cin × Cout·k·k) += X[:, chunk] (Cin × n·Hin·Win) · dColᵀ
+                    sgemm(transposeB: true, m: inChannels, n: geometry.columnRows, k: n,
+                          a: input + offset, lda: columns, b: column, beta: 1, c: weightGradient)
+                }
             }
         }
-        if accumulateParameterGradients && hasBias {
-            accumulateChannelSums(outputGradient, into: weightGradient + weightCount,
-                                  channels: outChannels, count: outputShape.spatial * batch)
+        if accumulateParameterGradients {
+            addWorkerWeightGradients(batch: batch)
+            if hasBias {
+                accumulateChannelSums(outputGradient, into: weightGradient + weightCount,
+                                      channels: outChannels, count: outputShape.spatial * batch)
+            }
         }
     }
 }

@@ -13,7 +13,11 @@ public class ConvolutionLayer {
     let geometry: WindowGeometry
     var weight: UnsafeMutablePointer<Float>!
     var weightGradient: UnsafeMutablePointer<Float>!
-    var column: UnsafeMutablePointer<Float>!
+    /// The threads forward and backward split the batch over (the shared pool when built).
+    let workers: WorkerPool
+    /// The workspace: one column matrix chunk per worker, then one weight-gradient buffer per
+    /// worker but the first (see `weightGradient(worker:batch:)`).
+    var workspace: UnsafeMutablePointer<Float>!
 
     /// Checks the arguments common to both layers; a subclass calls it first, as its shape
     /// rule and the geometry (which divides by the stride) assume them.
@@ -25,11 +29,12 @@ public class ConvolutionLayer {
         precondition(padding >= 0, "\(layer): padding must be non-negative (got \(padding))")
     }
 
-    init(input: Shape, output: Shape, bias: Bool, geometry: WindowGeometry) {
+    init(input: Shape, output: Shape, bias: Bool, geometry: WindowGeometry, workers: WorkerPool) {
         inputShape = input
         outputShape = output
         hasBias = bias
         self.geometry = geometry
+        self.workers = workers
     }
 
     public var inChannels: Int { inputShape.channels }
@@ -48,7 +53,40 @@ public class ConvolutionLayer {
     public var parameterTensors: [ParameterTensor] {
         ParameterTensor.weightAndBias(weightCount: weightCount, outputs: outChannels, hasBias: hasBias, fanIn: geometry.columnRows)
     }
-    public func workspaceCount(batch: Int) -> Int { geometry.chunkCount(batch: batch) }
+    public func workspaceCount(batch: Int) -> Int {
+        workers.threads * columnCount(batch: batch) + (workers.threads - 1) * weightCount
+    }
+
+    /// Floats of one worker's column matrix chunk.
+    private func columnCount(batch: Int) -> Int { geometry.chunkCount(samples: workers.largestPart(of: batch)) }
+
+    /// Worker `worker`'s column matrix chunk.
+    func column(worker: Int, batch: Int) -> UnsafeMutablePointer<Float> {
+        workspace + worker * columnCount(batch: batch)
+    }
+
+    /// Where worker `worker` accumulates its samples' weight gradient (GEMMs with β = 1):
+    /// worker 0 into the layer's gradient, the others into their own buffer, zeroed here and
+    /// added by `addWorkerWeightGradients` once all are done.
+    func weightGradient(worker: Int, batch: Int) -> UnsafeMutablePointer<Float> {
+        guard worker > 0 else { return weightGradient }
+        let own = workspace + workers.threads * columnCount(batch: batch) + (worker - 1) * weightCount
+        own.update(repeating: 0, count: weightCount)
+        return own
+    }
+
+    /// Adds the other workers' weight gradients into the layer's, in worker order (split
+    /// over the weights, so every worker adds a part).
+    func addWorkerWeightGradients(batch: Int) {
+        guard workers.threads > 1 else { return }
+        let own = workspace + workers.threads * columnCount(batch: batch)
+        workers.forEachPart(of: weightCount) { weights, _ in
+            for worker in 1..<workers.threads {
+                let partial = own + (worker - 1) * weightCount
+                for i in weights { weightGradient[i] += partial[i] }
+            }
+        }
+    }
     public var summary: String { "\(type(of: self))(\(inChannels)→\(outChannels), k\(kernel), s\(stride), p\(padding)\(hasBias ? ", bias" : ""))" }
     /// Every weight meets every window position once: Conv2d's output pixels, ConvTranspose2d's
     /// input pixels.
@@ -60,6 +98,6 @@ public class ConvolutionLayer {
                      state: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>) {
         weight = parameters
         weightGradient = gradients
-        column = workspace
+        self.workspace = workspace
     }
 }

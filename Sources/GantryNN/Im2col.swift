@@ -30,7 +30,9 @@ struct WindowGeometry {
     private let insideRows: [Range<Int>]
     private let insideColumns: [Range<Int>]
 
-    init(channels: Int, height: Int, width: Int, kernel: Int, stride: Int, padding: Int) {
+    /// `threads`: the workers that each hold a chunk; they share `defaultChunkFloats`, so the
+    /// workspace does not grow with them (each chunk still fits its core's cache).
+    init(channels: Int, height: Int, width: Int, kernel: Int, stride: Int, padding: Int, threads: Int = 1) {
         self.channels = channels
         self.height = height
         self.width = width
@@ -39,7 +41,7 @@ struct WindowGeometry {
         self.padding = padding
         outHeight = (height + 2 * padding - kernel) / stride + 1
         outWidth = (width + 2 * padding - kernel) / stride + 1
-        chunkFloats = Self.defaultChunkFloats
+        chunkFloats = Self.defaultChunkFloats / threads
         insideRows = (0..<kernel).map { [outHeight] ki in
             Self.insidePositions(tapOffset: ki - padding, size: height, positions: outHeight, stride: stride)
         }
@@ -70,17 +72,32 @@ struct WindowGeometry {
         return (batch + chunks - 1) / chunks
     }
 
-    /// Floats of the largest column chunk for a batch: the workspace a layer needs.
-    func chunkCount(batch: Int) -> Int { columnRows * columnCount(batch: samplesPerChunk(batch: batch)) }
+    /// Floats of column matrix needed to run any `samples` or fewer consecutive samples a
+    /// chunk at a time: one worker's workspace. (Not the largest chunk of exactly that many
+    /// samples: a smaller count can have larger chunks, e.g. 10 fitting samples in one chunk
+    /// against 11 in two of 6.)
+    func chunkCount(samples: Int) -> Int {
+        let perSample = columnRows * outHeight * outWidth
+        return perSample * min(samples, max(1, chunkFloats / max(perSample, 1)))
+    }
 
-    /// Calls `body(samples)` for consecutive chunks of the batch (see `samplesPerChunk`).
+    /// Calls `body(chunk)` for consecutive chunks of `samples` (see `samplesPerChunk`).
     @inline(__always)
-    func forEachChunk(batch: Int, _ body: (Range<Int>) -> Void) {
-        let size = samplesPerChunk(batch: batch)
-        var start = 0
-        while start < batch {
-            body(start..<min(start + size, batch))
+    func forEachChunk(of samples: Range<Int>, _ body: (Range<Int>) -> Void) {
+        let size = samplesPerChunk(batch: samples.count)
+        var start = samples.lowerBound
+        while start < samples.upperBound {
+            body(start..<min(start + size, samples.upperBound))
             start += size
+        }
+    }
+
+    /// Sets the samples `samples` of `image` (channels, batch, height, width) to zero: one
+    /// worker's share of an image that col2im then adds into.
+    func zero(_ image: UnsafeMutablePointer<Float>, batch: Int, samples: Range<Int>) {
+        let plane = height * width
+        for c in 0..<channels {
+            (image + (c * batch + samples.lowerBound) * plane).update(repeating: 0, count: samples.count * plane)
         }
     }
 

@@ -4,22 +4,37 @@ import GantryTrain
 
 struct Eval: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Measure a 2-D model's mode coverage, high-quality share (samples within 3 std of a mode) and reverse KL (samples' nearest modes against uniform) from a checkpoint.")
+        abstract: "Measure a model from a checkpoint: a 2-D model's mode coverage, high-quality share (samples within 3 std of a mode) and reverse KL (samples' nearest modes against uniform); an image model's Fréchet distance, Inception-Score analogue, class coverage, precision/recall and SWD beside held-out real images (docs/evaluation.md).")
 
     @OptionGroup var generator: GeneratorOptions
 
-    @Option(help: "How many samples to generate.")
-    var count = 2500
+    @Option(help: "How many samples to generate (default: 2500 for a 2-D model, 10000 for an image model).")
+    var count: Int?
+
+    @Option(help: "Image models: the real images to compare with (default: the run's dataset).")
+    var data: String?
+
+    @Flag(help: "Image models: fail unless the data has labels for the classifier's metrics (without labels only SWD is measured).")
+    var classMetrics = false
+
+    @Option(help: "Image models: the directory of trained classifiers (default: $GANTRY_CLASSIFIER_CACHE, else $XDG_CACHE_HOME/gantry/classifiers, else ~/.cache/gantry/classifiers).")
+    var classifierCache: String?
 
     @Flag(help: "Print one JSON object instead of text.")
     var json = false
 
     func validate() throws {
-        guard count > 0 else { throw ValidationError("--count must be positive, got \(count)") }
+        if let count, count <= 0 { throw ValidationError("--count must be positive, got \(count)") }
     }
 
     func run() throws {
         let trained = try generator.load()
+        if trained.model != .mlp || data != nil || classMetrics {
+            try EvalImages(trained: trained, dataSpec: data, count: count ?? 10_000, seed: generator.seed(of: trained),
+                           requireClassMetrics: classMetrics, cacheDirectory: classifierCache, json: json).run()
+            return
+        }
+        let count = count ?? 2500
         // Samples are tallied a chunk at a time: only the generator's chunk counts.
         try MemoryBudget(what: "eval of \(trained.model.rawValue)", bytes: 4 * trained.chunkMemoryFloats(count: count),
                          remedy: "free memory on this node").check(worldSize: 1)

@@ -12,7 +12,7 @@ struct Gantry: ParsableCommand {
         replica on its slice of every global batch. launch/local.sh starts a run on this machine.
         """,
         version: GantryVersion.current,
-        subcommands: [Train.self, Sample.self, Eval.self, Export.self, Inspect.self, Report.self, Bench.self,
+        subcommands: [Train.self, Sample.self, Eval.self, Export.self, Inspect.self, Report.self, Bench.self, Prepare.self,
                       BLASCheck.self])
 
     /// Like ParsableCommand.main, but every error is reported here, as one `gantry: error:`

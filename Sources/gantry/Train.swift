@@ -73,8 +73,8 @@ struct Train: ParsableCommand {
                 } else {
                     options.out = options.out ?? "runs/\(options.model)-\(options.data.replacingOccurrences(of: "/", with: "_"))-\(timestamp())"
                 }
-                BLAS.setThreads(options.threads)
-                let plan = try TrainingPlan(options: options, worldSize: communicator.size)
+                let plan = try TrainingPlan(options: options, worldSize: communicator.size,
+                                            progress: communicator.isRoot ? { print("gantry: \($0)"); fflush(stdout) } : { _ in })
                 if let checkpoint, try isComplete(plan, at: checkpoint.header.step) { return nil }
                 let output = communicator.isRoot
                     ? try RunOutput(directory: options.out!, plan: plan, arguments: arguments,

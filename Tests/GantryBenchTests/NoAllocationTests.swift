@@ -4,6 +4,7 @@ import Glibc
 @testable import GantryBench
 import GantryTrain
 import GantryMPI
+import GantryNN
 
 /// A training step allocates no heap memory: every buffer exists from the moment the model
 /// is built (DESIGN.md, "Numerics conventions").
@@ -26,10 +27,16 @@ final class NoAllocationTests: XCTestCase {
         let communicator = try Communicator.initialize()
         // The R1 cases apply the penalty on every D step: its second-order pass is preallocated too.
         // "--g-ema-kimg 1" adds G's moving average, updated after every G step.
-        let r1 = ["--r1", "1", "--d-norm", "none"], ema = ["--g-ema-kimg", "1"]
+        // The case with threads also checks that the worker threads allocate nothing (mallinfo2
+        // sums every thread's heap); it comes last, and the pool is set back to one thread.
+        // At batch 64 each thread's GEMMs stay out of OpenBLAS 0.3.21's small-matrix kernels,
+        // some of which allocate a 128 KB buffer per call (8 samples per thread would reach them).
+        defer { WorkerPool.useThreads(1) }
+        let r1 = ["--r1", "1", "--d-norm", "none"], ema = ["--g-ema-kimg", "1"], threads = ["--threads", "2"]
         for (model, batch, allreduce, extra) in [(ModelKind.dcgan28, 64, AllreduceMode.fused, []), (.dcgan28, 16, .bucketed, ema),
                                                  (.dcgan32, 16, .fused, []), (.mlp, 64, .bucketed, ema),
-                                                 (.mlp, 64, .fused, r1), (.dcgan28, 16, .bucketed, r1 + ema)] {
+                                                 (.mlp, 64, .fused, r1), (.dcgan28, 16, .bucketed, r1 + ema),
+                                                 (.dcgan28, 64, .fused, threads)] {
             let options = try TrainingOptions.parse(["--model", model.rawValue, "--batch", String(batch), "--steps", "2",
                                                      "--allreduce", allreduce.rawValue, "--bucket-mb", "0.5"] + extra)
             var configuration = StepBenchmark.Configuration(options: options, warmupSteps: 2)

@@ -124,6 +124,29 @@ final class LauncherTests: XCTestCase {
         XCTAssertEqual(bad.stderr, "launch/local.sh: -n takes a positive number, not 'two'\n", bad.output)
     }
 
+    /// With --threads T a rank gets T cores (mpirun --map-by slot:PE=T), local.sh starts one
+    /// rank per T physical cores by default, and a bad --threads is named.
+    func testLaunchersGiveEachRankItsThreadsCores() throws {
+        let echo = Self.environment.merging(["MPIRUN": "echo"]) { $1 }
+        let one = try GantryProcess.command([Self.localScript, "-n", "1", "--threads", "2", "--steps", "1"], limit: 30, environment: echo)
+        XCTAssertEqual(one.status, 0, one.output)
+        let expected = physicalCores() >= 2 ? "--map-by slot:PE=2 --bind-to core " : "--oversubscribe --bind-to none "
+        XCTAssertTrue(one.stdout.hasPrefix("-np 1 " + expected), one.output)
+        XCTAssertTrue(one.stdout.hasSuffix("train --threads 2 --steps 1\n"), one.output)
+        let defaults = try GantryProcess.command([Self.localScript, "--threads=2"], limit: 30, environment: echo)
+        XCTAssertTrue(defaults.stdout.hasPrefix("-np \(max(1, physicalCores() / 2)) "), defaults.output)
+        let single = try GantryProcess.command([Self.localScript, "-n", "1", "--threads", "1"], limit: 30, environment: echo)
+        XCTAssertFalse(single.stdout.contains("PE="), single.output)
+        let bad = try GantryProcess.command([Self.localScript, "--threads", "two"], limit: 30, environment: echo)
+        XCTAssertEqual(bad.status, 2, bad.output)
+        XCTAssertEqual(bad.stderr, "launch/local.sh: --threads takes a positive number, not 'two'\n", bad.output)
+
+        let cluster = try GantryProcess.command([Self.repository + "/launch/cluster.sh", "-H", "127.0.0.2:1", "--dry-run", "--",
+                                                 "--threads", "4"], limit: 30, environment: Self.environment)
+        XCTAssertEqual(cluster.status, 0, cluster.output)
+        XCTAssertTrue(cluster.stdout.hasPrefix("mpirun -H 127.0.0.2:1 --map-by slot:PE=4 --bind-to core "), cluster.output)
+    }
+
     /// cluster.sh -H takes hosts as mpirun does; a hostfile goes with --hostfile, and the old
     /// `-H FILE` gets a clear error.
     func testClusterShHostsAndHostfile() throws {

@@ -9,6 +9,7 @@ import GantryData
 ///     metrics.jsonl                    one MetricsRecord per log step
 ///     samples/step-NNNNNN.png          a grid from a fixed noise batch (2-D: a scatter plot)
 ///     checkpoints/step-NNNNNN.gckpt    written atomically
+///     checkpoints/best.gckpt           --eval-every: the generator with the best Fréchet distance so far
 ///     events.out.tfevents.*            the metrics, samples and config for TensorBoard, one file per start
 ///
 /// and the console: one progress line per log step.
@@ -24,6 +25,8 @@ public final class RunOutput {
     /// fixed noise.
     private var sampleGenerator: Network?
     private var sampleNoise: FloatBuffer?
+    /// The best score of the `--eval-every` records kept in metrics.jsonl (a resumed run's).
+    public private(set) var bestEvaluation: Double?
 
     /// Opens the run directory. A new run refuses a directory that already holds one, so a
     /// good run is never overwritten. A resumed run (`resumingAt` the checkpoint's step)
@@ -69,6 +72,7 @@ public final class RunOutput {
         let configText = try JSONCoding.encode(config, pretty: true) + [10]
         try AtomicFile.write(configText, to: configPath)
         metrics = try MetricsLog(path: "\(directory)/metrics.jsonl", keepingStepsThrough: resumedStep)
+        bestEvaluation = try EvaluationRecord.bestScore(inMetricsFile: metrics.path)
         // The first step trained now is the one after the checkpoint's; the config text is
         // recorded at it, as the flags in effect from there on.
         let firstStep = (resumedStep ?? 0) + 1
@@ -99,6 +103,22 @@ public final class RunOutput {
               + "D(x) \(fixed(record.dReal, 3))  D(G(z)) \(fixed(record.dFake, 3))  "
               + "\(fixed(record.imagesPerS, 0)) img/s  ETA \(duration(remaining))\(skipped)")
         fflush(stdout)
+    }
+
+    /// An `--eval-every` record: metrics.jsonl, TensorBoard (`eval/…`) and one console line.
+    func log(_ record: EvaluationRecord) throws {
+        try metrics.append(try JSONCoding.encode(record) + [10])
+        try events.writeScalars(step: record.step, record.tensorBoardScalars)
+        print("eval step \(record.step): " + record.metrics.summary + (record.best ? "  (best so far: checkpoints/best.gckpt)" : ""))
+        fflush(stdout)
+    }
+
+    /// Writes `checkpoint` as checkpoints/best.gckpt, atomically (never a step-* name: retention
+    /// and --resume auto leave it alone).
+    func writeBestCheckpoint(_ checkpoint: Checkpoint) throws {
+        var checkpoint = checkpoint
+        checkpoint.header.runId = runId
+        try checkpoint.write(to: "\(directory)/checkpoints/best.gckpt")
     }
 
     /// The run's sample picture of `step`: from G's moving average when the run keeps one

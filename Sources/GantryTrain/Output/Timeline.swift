@@ -19,7 +19,7 @@ public final class Timeline {
     public enum Phase: UInt8, CaseIterable {
         case step, data, generatorForward, discriminatorForwardBackward, discriminatorAllreduce,
              discriminatorInputGradient, generatorBackward, generatorAllreduce, optimizer,
-             agreement, metrics, samples, checkpoint, replicaCheck
+             agreement, metrics, samples, checkpoint, replicaCheck, evaluation
 
         var name: String {
             switch self {
@@ -37,13 +37,14 @@ public final class Timeline {
             case .samples: return "samples"
             case .checkpoint: return "checkpoint"
             case .replicaCheck: return "replica check"
+            case .evaluation: return "evaluation"
             }
         }
 
         var category: String {
             switch self {
             case .discriminatorAllreduce, .generatorAllreduce, .agreement, .replicaCheck: return "communication"
-            case .metrics, .samples, .checkpoint: return "output"
+            case .metrics, .samples, .checkpoint, .evaluation: return "output"
             default: return "compute"
             }
         }

@@ -14,15 +14,22 @@ public struct TrainedGenerator {
 
     /// Loads `fileOrRunDirectory` (a run directory means its newest checkpoint).
     public init(fileOrRunDirectory: String, rawG: Bool = false) throws {
-        path = try CheckpointDirectory.resolve(fileOrRunDirectory)
-        checkpoint = try Checkpoint.load(path)
-        model = try checkpoint.modelKind()
-        architecture = try checkpoint.architecture(source: path)
-        usesAverage = checkpoint.generatorEMA != nil && !rawG
+        let path = try CheckpointDirectory.resolve(fileOrRunDirectory)
+        try self.init(checkpoint: try Checkpoint.load(path), path: path, rawG: rawG)
     }
 
     /// Which G draws the samples, for messages: "G's moving average" or "the trained G".
     public var generatorName: String { usesAverage ? "G's moving average" : "the trained G" }
+
+    /// A checkpoint already in memory (`--eval-every` evaluates the training generator's copy);
+    /// `path` names it in messages.
+    public init(checkpoint: Checkpoint, path: String, rawG: Bool = false) throws {
+        self.path = path
+        self.checkpoint = checkpoint
+        model = try checkpoint.modelKind()
+        architecture = try checkpoint.architecture(source: path)
+        usesAverage = checkpoint.generatorEMA != nil && !rawG
+    }
 
     /// How many samples the run's own sample pictures show.
     public var pictureCount: Int { SamplePicture.count(for: model) }

@@ -6,12 +6,19 @@ import Glibc
 /// a crash. On any failure the temporary file is removed and the final name is untouched.
 public enum AtomicFile {
     public static func write(_ bytes: [UInt8], to path: String) throws {
+        try write([bytes], to: path)
+    }
+
+    /// Writes `parts` one after the other as the file (a header and a large body, without
+    /// joining them in memory). With `replacing` false, an existing `path` is never replaced:
+    /// the new file is linked into place, which fails if the name exists, as one step.
+    public static func write(_ parts: [[UInt8]], to path: String, replacing: Bool = true) throws {
         let directory = parentDirectory(of: path)
         let temporary = "\(directory)/.\(baseName(of: path)).tmp-\(getpid())"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw systemError("cannot create \(temporary)") }
         var failure: GantryError?
-        if !writeAll(fd, bytes) {
+        if !parts.allSatisfy({ writeAll(fd, $0) }) {
             failure = systemError("cannot write \(path)")
         } else if fsync(fd) != 0 {
             failure = systemError("cannot flush \(path) to disk")
@@ -24,10 +31,17 @@ public enum AtomicFile {
             unlink(temporary)
             throw failure
         }
-        guard rename(temporary, path) == 0 else {
-            let error = systemError("cannot rename \(temporary) to \(path)")
+        if replacing {
+            guard rename(temporary, path) == 0 else {
+                let error = systemError("cannot rename \(temporary) to \(path)")
+                unlink(temporary)
+                throw error
+            }
+        } else {
+            let linked = link(temporary, path) == 0
+            let error = errno == EEXIST ? GantryError("\(path) already exists") : systemError("cannot link \(temporary) to \(path)")
             unlink(temporary)
-            throw error
+            guard linked else { throw error }
         }
         let directoryFD = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if directoryFD >= 0 {

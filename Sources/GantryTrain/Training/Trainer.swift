@@ -53,6 +53,8 @@ public final class Trainer {
     let progress = TrainingProgress()
     private var stepSeconds = RecentMedian()
     /// Rank 0: warns once when mpirun would SIGKILL a stopping rank before it has saved.
+    /// `--eval-every`, on rank 0 (built at the start of `run`).
+    private var evaluation: TrainingEvaluation?
     private lazy var killTimeoutCheck = KillTimeoutCheck(
         checkpointBytes: 4 * (3 * (generator.parameters.count + discriminator.parameters.count)
                               + generator.state.count + discriminator.state.count + (generatorEMA?.floats ?? 0)))
@@ -64,6 +66,10 @@ public final class Trainer {
         self.communicator = communicator
         self.output = output
         let model = plan.architecture, n = plan.localBatch
+        // The rank's threads split every layer's work, each running single-threaded GEMMs on
+        // its part; the layers take the pool when built, so it is set first.
+        WorkerPool.useThreads(plan.options.threads)
+        BLAS.setThreads(1)
         generator = model.makeGenerator(batch: n)
         discriminator = model.makeDiscriminator(batch: n)
         gradientPenalty = plan.options.r1 > 0 ? GradientPenalty(network: discriminator) : nil
@@ -117,6 +123,9 @@ public final class Trainer {
             try communicator.broadcast(network.state.pointer, count: network.state.count)
         }
         try generatorEMA?.broadcast(through: communicator)
+        if options.evalEvery > 0, let output {
+            evaluation = try TrainingEvaluation(dataset: plan.dataset, count: options.evalCount, best: output.bestEvaluation) { print($0) }
+        }
         // Watched from here on: setup may take long legitimately, the loop's phases may not.
         let watchdog = StallWatchdog(progress: progress, warning: StallThreshold(seconds: Double(options.stallWarn)),
                                      timeout: StallThreshold(seconds: Double(options.stallTimeout)),
@@ -134,6 +143,9 @@ public final class Trainer {
             if step % options.checkEvery == 0 || step == total { try timed(.replicaCheck) { try checkReplicasAgree() } }
             if step % options.sampleEvery == 0 || step == total {
                 try timed(.samples) { try output?.writeSamples(step: step, generator: generator, average: generatorEMA, plan: plan) }
+            }
+            if let evaluation, step % options.evalEvery == 0 || step == total {
+                try timed(.evaluation) { try evaluate(evaluation) }
             }
             if step % options.checkpointEvery == 0 || step == total || stopRequested { try timed(.checkpoint) { try writeCheckpoint() } }
             let stepEnd = Clock.now()
@@ -352,6 +364,15 @@ public final class Trainer {
         var sum = 0.0
         for i in 0..<buffer.count { sum += Double(buffer[i]) * Double(i % 1021 + 1) }
         return sum
+    }
+
+    /// Rank 0 measures the generator as it is now (`--eval-every`, docs/evaluation.md) and
+    /// keeps it as checkpoints/best.gckpt when it is the best so far.
+    private func evaluate(_ evaluation: TrainingEvaluation) throws {
+        let checkpoint = makeCheckpoint()
+        let record = try evaluation.evaluate(checkpoint, seed: plan.options.seed)
+        if record.best { try output?.writeBestCheckpoint(checkpoint) }
+        try output?.log(record)
     }
 
     private func writeCheckpoint() throws {

@@ -84,7 +84,7 @@ public struct TrainingOptions: ParsableArguments {
     @Option(help: "Non-finite losses or gradients: stop (the last good checkpoint stays the newest) or skip-step (skip that update and count it).")
     public var onNan = NonFinitePolicy.stop
 
-    @Option(parsing: .unconditional, help: "BLAS threads per rank.")
+    @Option(parsing: .unconditional, help: "Threads per rank: every layer splits its work over them (convolutions over the batch, each thread running single-threaded GEMMs on its samples).")
     public var threads = 1
 
     @Flag(inversion: .prefixedNo,
@@ -126,6 +126,14 @@ public struct TrainingOptions: ParsableArguments {
 
     @Option(parsing: .unconditional, help: "Keep an exponential moving average of G's weights with this half-life, in thousands of images (docs/ema.md); sample pictures, gantry sample, eval and export then use it (--raw-g: the trained G). 0: none.")
     public var gEmaKimg = 0.0
+
+    // MARK: - Evaluation during training
+
+    @Option(parsing: .unconditional, help: "Image models: steps between evaluations on rank 0 (Fréchet distance, IS analogue, class coverage, precision/recall, SWD of --eval-count samples; a record of kind \"eval\" in metrics.jsonl; the best Fréchet distance kept as checkpoints/best.gckpt; docs/evaluation.md); 0: none.")
+    public var evalEvery = 0
+
+    @Option(parsing: .unconditional, help: "Samples generated for each --eval-every evaluation.")
+    public var evalCount = 2000
 
     // MARK: - 2-D architectures, packing, minibatch stddev (docs/quality.md)
 
@@ -175,6 +183,8 @@ public struct TrainingOptions: ParsableArguments {
             throw ValidationError("\(flag) must be positive, got \(value)")
         }
         guard keep >= 0 else { throw ValidationError("--keep must be 0 (keep all) or more, got \(keep)") }
+        guard evalEvery >= 0 else { throw ValidationError("--eval-every must be 0 (no evaluation) or more, got \(evalEvery)") }
+        guard evalCount > 0 else { throw ValidationError("--eval-count must be positive, got \(evalCount)") }
         for (flag, value) in [("--lr-g", lrG), ("--lr-d", lrD)] where !(value > 0 && value.isFinite) {
             throw ValidationError("\(flag) must be a positive learning rate, got \(value)")
         }

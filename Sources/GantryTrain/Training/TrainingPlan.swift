@@ -16,14 +16,18 @@ public struct TrainingPlan {
     /// Real batches drawn per epoch (each D step draws one).
     public let batchesPerEpoch: Int
 
-    /// Opens `options.data` and validates `options` for `worldSize` ranks.
-    public init(options: TrainingOptions, worldSize: Int) throws {
+    /// Opens `options.data` and validates `options` for `worldSize` ranks. `progress` receives
+    /// the lines of a dataset that takes a while to open (a folder of images being decoded).
+    public init(options: TrainingOptions, worldSize: Int, progress: (String) -> Void = { _ in }) throws {
         let dataset: Dataset
         do {
             // The dataset alone must fit this rank's memory before it is read (the whole
-            // budget, model included, is checked once the plan is made).
+            // budget, model included, is checked once the plan is made). A folder of images
+            // is fitted to the model's samples; an unknown model is refused below.
             let limit = try MemoryLimit.current(worldSize: worldSize).bytesPerRank
-            dataset = try makeDataset(options.data, seed: options.seed, maximumBytes: limit < 9e18 ? Int(limit) : .max)
+            let shape = ModelKind(rawValue: options.model).map { SampleShape(channels: $0.sampleShape.channels, height: $0.sampleShape.height, width: $0.sampleShape.width) }
+            dataset = try makeDataset(options.data, seed: options.seed, sampleShape: shape,
+                                      maximumBytes: limit < 9e18 ? Int(limit) : .max, progress: progress)
         } catch let error as DatasetError {
             if case .unknownDataset = error { throw GantryError.usage("--data \(printable(options.data)): \(printable("\(error)", limit: 500))") }
             throw GantryError("--data \(printable(options.data)): \(printable("\(error)", limit: 500))")
@@ -70,6 +74,9 @@ public struct TrainingPlan {
         let expected = model.sampleShape
         guard shape.channels == expected.channels, shape.height == expected.height, shape.width == expected.width else {
             throw GantryError.usage("model \(model.rawValue) takes samples of \(expected) but dataset \(printable(dataset.name)) has \(shape)")
+        }
+        if options.evalEvery > 0 && model == .mlp {
+            throw GantryError.usage("--eval-every measures image models; \(model.rawValue) is a 2-D model (measure it with gantry eval)")
         }
         guard dataset.count >= globalBatch else {
             throw GantryError.usage("dataset \(printable(dataset.name)) has \(dataset.count) samples, fewer than the global batch of \(globalBatch)")
