@@ -2,7 +2,8 @@
 /// what the R1 penalty (γ/2)·E‖∇ₓD(x)‖² (Mescheder et al. 2018) adds to D's gradient
 /// (docs/stabilisers.md).
 ///
-/// For the batch of the network's latest forward pass, with one output per sample:
+/// For the batch of the network's latest forward pass, with one output per sample (a packed
+/// group of samples counts as one: after a Pack layer, the layers see fewer, larger samples):
 ///
 ///     1. backward of a seed of ones, keeping every layer's input gradient:
 ///        g_L = 1, g_i = backward_i(g_{i+1}), and g_0 = ∇ₓD(x) per sample;
@@ -29,7 +30,9 @@ public final class GradientPenalty {
 
     /// Floats a penalty for a network of `layers` at `batch` allocates.
     public static func bufferFloats(layers: [Layer], batch: Int) -> Int {
-        (layers.reduce(0) { $0 + $1.inputShape.count } + layers.last!.outputShape.count) * batch
+        let batches = Network.layerBatches(layers, batch: batch)
+        return zip(layers, batches).reduce(0) { $0 + $1.0.inputShape.count * $1.1 }
+            + layers.last!.outputShape.count * layers.last!.outputBatch(forInput: batches.last!)
     }
 
     public init(network: Network) {
@@ -37,30 +40,30 @@ public final class GradientPenalty {
                      "\(network.name): a gradient penalty needs every layer's backward of its backward")
         precondition(network.outputShape.count == 1, "\(network.name): a gradient penalty needs one output per sample")
         self.network = network
-        let batch = network.batchSize
-        layerGradients = network.layers.map { FloatBuffer(count: $0.inputShape.count * batch) }
-            + [FloatBuffer(count: batch)]
-        layerGradients.last!.load(Array(repeating: 1, count: batch))
+        let outputs = network.outputBatchSize
+        layerGradients = zip(network.layers, network.layerBatches).map { FloatBuffer(count: $0.inputShape.count * $1) }
+            + [FloatBuffer(count: outputs)]
+        layerGradients.last!.load(Array(repeating: 1, count: outputs))
     }
 
     /// Floats this penalty allocated (`bufferFloats`).
     public var allocatedFloats: Int { layerGradients.reduce(0) { $0 + $1.count } }
 
-    /// Adds `scale` · dP/dθ into the network's gradients, P = Σ_n ‖∇ₓD(x_n)‖² over the batch
-    /// of the latest forward pass (which must have been in a mode where each sample's output
+    /// Adds `scale` · dP/dθ into the network's gradients, P = Σ_n ‖∇ₓD(x_n)‖² over the
+    /// (packed) samples x_n of the latest forward pass (which must have been in a mode where each sample's output
     /// depends on that sample alone: no batch statistics), and returns P.
     @discardableResult
     public func accumulateGradient(scale: Float) -> Double {
         guard let input = network.lastInput else { preconditionFailure("\(network.name): gradient penalty before forward") }
         network.rebindIfScratchMoved()
-        let layers = network.layers, outputs = network.outputs, batch = network.batchSize
+        let layers = network.layers, outputs = network.outputs, batches = network.layerBatches
         func layerInput(_ i: Int) -> UnsafePointer<Float> { i == 0 ? input : UnsafePointer(outputs[i - 1]) }
 
         // 1. g_i = backward_i(g_{i+1}) from the seed g_L = 1.
         for i in stride(from: layers.count - 1, through: 0, by: -1) {
             layers[i].backward(input: layerInput(i), output: UnsafePointer(outputs[i]),
                                outputGradient: layerGradients[i + 1].pointer, inputGradient: layerGradients[i].pointer,
-                               batch: batch, accumulateParameterGradients: false)
+                               batch: batches[i], accumulateParameterGradients: false)
         }
 
         // 2. P = Σ ‖g_0‖², and ḡ_0 = scale · dP/dg_0 = scale · 2·g_0.
@@ -78,7 +81,7 @@ public final class GradientPenalty {
             let next = i < layers.count - 1 ? network.scratch.gradientBuffer(avoiding: adjoint) : nil
             layers[i].backwardOfBackward(input: layerInput(i), output: UnsafePointer(outputs[i]),
                                          outputGradient: layerGradients[i + 1].pointer,
-                                         inputGradientAdjoint: adjoint, outputGradientAdjoint: next, batch: batch)
+                                         inputGradientAdjoint: adjoint, outputGradientAdjoint: next, batch: batches[i])
             if let next { adjoint = next }
         }
         return penalty

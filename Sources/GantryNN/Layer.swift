@@ -81,6 +81,10 @@ public protocol Layer: AnyObject {
     var runsInPlace: Bool { get }
     /// Whether `backward` reads `output`. A layer that does not lets the next one run in place.
     var backwardReadsOutput: Bool { get }
+    /// Samples in the output of a pass over `batch` input samples: `batch`, except for a
+    /// layer that regroups samples (Pack joins m of them into one). `forward` and `backward`
+    /// are always given the input's batch.
+    func outputBatch(forInput batch: Int) -> Int
 
     /// Called by the network before the first pass, and again whenever the shared scratch
     /// space has been reallocated (it grows for a network with a larger batch): this layer's slices of the parameter, gradient and state
@@ -130,6 +134,7 @@ public extension Layer {
     var forwardMultiplyAddsPerSample: Int { 0 }
     var runsInPlace: Bool { false }
     var backwardReadsOutput: Bool { true }
+    func outputBatch(forInput batch: Int) -> Int { batch }
     func resetState() {}
     var hasBackwardOfBackward: Bool { false }
     func backwardOfBackward(input: UnsafePointer<Float>, output: UnsafePointer<Float>,
@@ -137,4 +142,14 @@ public extension Layer {
                             outputGradientAdjoint: UnsafeMutablePointer<Float>?, batch: Int) {
         preconditionFailure("\(summary) has no backward of its backward pass (check hasBackwardOfBackward first)")
     }
+}
+
+/// A layer that only rearranges or combines its input (Pack, Maxout, MinibatchStddev): no
+/// parameters, no state, no workspace, so nothing to bind.
+public protocol ParameterFreeLayer: Layer {}
+
+public extension ParameterFreeLayer {
+    var parameterCount: Int { 0 }
+    func bind(parameters: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>,
+              state: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>) {}
 }

@@ -13,7 +13,10 @@
 public final class Network {
     public let name: String
     public let layers: [Layer]
+    /// Samples of the input batch (`forward`'s input holds `inputShape.count · batchSize` floats).
     public let batchSize: Int
+    /// Samples each layer's input holds: `batchSize` for all, unless a layer regroups samples (Pack).
+    public let layerBatches: [Int]
     public let parameters: FloatBuffer
     public let gradients: FloatBuffer
     public let state: FloatBuffer
@@ -30,6 +33,8 @@ public final class Network {
 
     public var inputShape: Shape { layers.first!.inputShape }
     public var outputShape: Shape { layers.last!.outputShape }
+    /// Samples in the output batch (`batchSize`, or fewer after a Pack).
+    public var outputBatchSize: Int { layers.last!.outputBatch(forInput: layerBatches.last!) }
 
     public init(name: String, layers: [Layer], batchSize: Int, scratch: ScratchSpace = .shared) {
         precondition(!layers.isEmpty, "a network needs at least one layer")
@@ -41,6 +46,7 @@ public final class Network {
         self.name = name
         self.layers = layers
         self.batchSize = batchSize
+        layerBatches = Self.layerBatches(layers, batch: batchSize)
         self.scratch = scratch
 
         var parameterOffsets: [Int] = [], stateOffsets: [Int] = []
@@ -60,7 +66,7 @@ public final class Network {
         var activations: [FloatBuffer] = [], outputs: [UnsafeMutablePointer<Float>] = []
         for (i, (layer, owns)) in zip(layers, Self.ownsOutput(layers)).enumerated() {
             if owns {
-                activations.append(FloatBuffer(count: layer.outputShape.count * batchSize))
+                activations.append(FloatBuffer(count: layer.outputShape.count * layer.outputBatch(forInput: layerBatches[i])))
                 outputs.append(activations.last!.pointer)
             } else {
                 outputs.append(outputs[i - 1])
@@ -68,10 +74,23 @@ public final class Network {
         }
         self.activations = activations
         self.outputs = outputs
-        let largestActivation = layers.map { max($0.inputShape.count, $0.outputShape.count) }.max()! * batchSize
-        scratch.reserve(workspace: layers.map { $0.workspaceCount(batch: batchSize) }.max()!, gradient: largestActivation)
+        let largestActivation = zip(layers, layerBatches).map { layer, batch in
+            max(layer.inputShape.count * batch, layer.outputShape.count * layer.outputBatch(forInput: batch))
+        }.max()!
+        scratch.reserve(workspace: zip(layers, layerBatches).map { $0.workspaceCount(batch: $1) }.max()!,
+                        gradient: largestActivation)
         bindLayers()
         for layer in layers { layer.resetState() }
+    }
+
+    /// The batch each layer's input holds when the network's input holds `batch` samples.
+    static func layerBatches(_ layers: [Layer], batch: Int) -> [Int] {
+        var batches: [Int] = [], current = batch
+        for layer in layers {
+            batches.append(current)
+            current = layer.outputBatch(forInput: current)
+        }
+        return batches
     }
 
     /// For each layer, whether it gets an activation buffer of its own (false: it runs in
@@ -136,7 +155,7 @@ public final class Network {
         lastInput = input
         var current = input
         for (i, layer) in layers.enumerated() {
-            layer.forward(input: current, output: outputs[i], batch: batchSize, training: training)
+            layer.forward(input: current, output: outputs[i], batch: layerBatches[i], training: training)
             current = UnsafePointer(outputs[i])
         }
         return current
@@ -167,7 +186,7 @@ public final class Network {
             let target = wantInputGradient ? scratch.gradientBuffer(avoiding: gradient) : nil
             layers[i].backward(input: layerInput, output: UnsafePointer(outputs[i]),
                                outputGradient: gradient, inputGradient: target,
-                               batch: batchSize, accumulateParameterGradients: accumulateParameterGradients)
+                               batch: layerBatches[i], accumulateParameterGradients: accumulateParameterGradients)
             if let target { gradient = UnsafePointer(target) }
             afterLayer(i)
         }

@@ -17,16 +17,20 @@ public struct NetworkFootprint: Equatable {
     public let gradientBuffer: Double
 
     public init(layers: [Layer], batch: Int) {
-        let n = Double(batch)
+        let batches = Network.layerBatches(layers, batch: batch)
         parameters = layers.reduce(0) { $0 + $1.parameterCount }
         state = layers.reduce(0) { $0 + $1.stateCount }
         activations = Network.ownsOutput(layers).enumerated().reduce(0) { total, entry in
-            entry.element ? total + Double(layers[entry.offset].outputShape.count) * n : total
+            let layer = layers[entry.offset]
+            return entry.element ? total + Double(layer.outputShape.count) * Double(layer.outputBatch(forInput: batches[entry.offset])) : total
         }
         // Workspaces are chunked (at most a few MB whatever the batch): Int is safe for a
         // batch that fits the chunk, and a larger batch needs no more.
-        workspace = Double(layers.map { $0.workspaceCount(batch: batch) }.max() ?? 0)
-        gradientBuffer = Double(layers.map { max($0.inputShape.count, $0.outputShape.count) }.max() ?? 0) * n
+        workspace = Double(zip(layers, batches).map { $0.workspaceCount(batch: $1) }.max() ?? 0)
+        gradientBuffer = zip(layers, batches).map { layer, batch in
+            max(Double(layer.inputShape.count) * Double(batch),
+                Double(layer.outputShape.count) * Double(layer.outputBatch(forInput: batch)))
+        }.max() ?? 0
     }
 
     /// Floats for inference (`sample`, `eval`): parameters, state, activations, workspace.

@@ -4,7 +4,7 @@ import GantryTrain
 
 struct Eval: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Measure a model from a checkpoint: a 2-D model's mode coverage and high-quality share (samples within 3 std of a mode); an image model's Fréchet distance, Inception-Score analogue, class coverage, precision/recall and SWD beside held-out real images (docs/evaluation.md).")
+        abstract: "Measure a model from a checkpoint: a 2-D model's mode coverage, high-quality share (samples within 3 std of a mode) and reverse KL (samples' nearest modes against uniform); an image model's Fréchet distance, Inception-Score analogue, class coverage, precision/recall and SWD beside held-out real images (docs/evaluation.md).")
 
     @OptionGroup var generator: GeneratorOptions
 
@@ -45,7 +45,7 @@ struct Eval: ParsableCommand {
                 "dataset": trained.checkpoint.header.dataset, "samples": coverage.samples,
                 "modes": coverage.modes, "modes_covered": coverage.modesCovered,
                 "modes_with_1_percent": coverage.modesWithOnePercent,
-                "high_quality_share": coverage.highQualityShare,
+                "high_quality_share": coverage.highQualityShare, "reverse_kl": coverage.reverseKL,
             ]
             let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
             print(String(decoding: data, as: UTF8.self))
@@ -55,6 +55,7 @@ struct Eval: ParsableCommand {
               modes covered:              \(coverage.modesCovered) of \(coverage.modes)
               modes with >= 1% of samples: \(coverage.modesWithOnePercent) of \(coverage.modes)
               high-quality share:         \(String(format: "%.3f", coverage.highQualityShare))
+              reverse KL (nearest modes): \(String(format: "%.4f", coverage.reverseKL))
             """)
         }
     }

@@ -40,7 +40,7 @@ struct Train: ParsableCommand {
         StopSignal.install()
         Job.run { communicator in
             let (given, options): ([String], TrainingOptions) = Job.agree(communicator) {
-                guard let config else { return (commandLine, self.options) }
+                guard let config else { return (commandLine, try Self.parseOptions(commandLine)) }
                 let settings = try TrainingOptions.settings(ofConfigurationFile: config)
                 let given = try TrainingOptions.arguments(checking: settings, source: "--config \(config)") + commandLine
                 return (given, try Self.parseOptions(given))
@@ -107,10 +107,11 @@ struct Train: ParsableCommand {
         return true
     }
 
-    /// The training options of a `train` command line, as a usage error when it does not parse.
+    /// The training options of a `train` command line, as a usage error when it does not
+    /// parse; a --preset's flags go before the others, which win.
     static func parseOptions(_ arguments: [String]) throws -> TrainingOptions {
         do {
-            return try parse(arguments).options
+            return try parse(TrainingOptions.expandingPreset(arguments)).options
         } catch {
             throw GantryError.usage(message(for: error))
         }

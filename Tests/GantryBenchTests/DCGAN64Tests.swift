@@ -10,7 +10,7 @@ final class DCGAN64Tests: XCTestCase {
     /// G: ConvT 100→512 (1→4), 512→256 (→8), 256→128 (→16), 128→64 (→32), 64→3 (→64);
     /// D: Conv 3→64 (64→32), 64→128 (→16), 128→256 (→8), 256→512 (→4), 512→1 (→1); all k4.
     func testMultiplyAddsAreThoseOfTheDCGANExample() {
-        let model = ModelKind.dcgan64
+        let model = Architecture(.dcgan64)
         let generator = model.makeGenerator(batch: 1), discriminator = model.makeDiscriminator(batch: 1)
         // A transposed convolution: in × out × k² per input pixel; a convolution: per output pixel.
         let gConvolutions = [100 * 512 * 16 * 1, 512 * 256 * 16 * 16, 256 * 128 * 16 * 64, 128 * 64 * 16 * 256, 64 * 3 * 16 * 1024]

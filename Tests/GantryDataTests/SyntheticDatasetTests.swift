@@ -1,3 +1,4 @@
+import Foundation
 import GantryData
 import XCTest
 
@@ -125,6 +126,8 @@ final class SyntheticDatasetTests: XCTestCase {
         XCTAssertGreaterThan(full.highQualityShare, 0.98)  // 3σ radius in 2-D holds 98.9%
         let centres = (0..<500).map { grid.modes[$0 % 25] }
         XCTAssertEqual(ModeCoverage(samples: centres, mixture: grid).highQualityShare, 1.0)
+        // Evenly spread over the modes: reverse KL 0.
+        XCTAssertEqual(ModeCoverage(samples: centres, mixture: grid).reverseKL, 0, accuracy: 1e-12)
 
         // Collapse onto one mode.
         let collapsed = (0..<1000).map { _ in grid.modes[7] }
@@ -132,6 +135,11 @@ final class SyntheticDatasetTests: XCTestCase {
         XCTAssertEqual(one.modesCovered, 1)
         XCTAssertEqual(one.modesWithOnePercent, 1)
         XCTAssertEqual(one.highQualityShare, 1.0)
+        XCTAssertEqual(one.reverseKL, log(25), accuracy: 1e-12)  // all mass on one of 25 modes
+        // Half on each of two modes: Σ pᵢ log(25 pᵢ) = log(12.5); low-quality samples count
+        // at their nearest mode, non-finite ones nowhere.
+        let halves = (0..<10).map { i in (x: grid.modes[i % 2].x + 0.5, y: grid.modes[i % 2].y) } + [(x: Float.nan, y: Float(0))]
+        XCTAssertEqual(ModeCoverage(samples: halves, mixture: grid).reverseKL, log(12.5), accuracy: 1e-12)
 
         // A few stray HQ points cover a mode but not 1% of the samples.
         let stray = collapsed + [grid.modes[0]]

@@ -145,4 +145,17 @@ final class BadInputTests: XCTestCase {
         XCTAssertEqual(outcome.errorLines.count, 1, outcome.output)
         XCTAssertTrue(outcome.errorLines.first?.contains("'many' is invalid for '--steps") ?? false, outcome.output)
     }
+
+    /// Packing and minibatch-stddev groups must lie within a rank's slice; widths must be widths.
+    func testBadArchitectureFlags() throws {
+        try assertRefused(["--model", "mlp", "--data", "ring8", "--global-batch", "64", "--pack", "3", "--out", root + "/run"],
+                          mentions: ["--pack 3", "32 per rank"])
+        try assertRefused(["--model", "mlp", "--data", "ring8", "--batch", "6", "--mbstd", "--out", root + "/run"],
+                          mentions: ["--mbstd", "6 per rank"])
+        try assertRefused(["--model", "mlp", "--data", "ring8", "--g-widths", "400,x", "--out", root + "/run"],
+                          mentions: ["--g-widths", "400,x"])
+        try assertRefused(["--model", "dcgan28", "--maxout", "5", "--out", root + "/run"], mentions: ["--maxout", "mlp"])
+        try assertRefused(["--model", "mlp", "--data", "ring8", "--mbstd", "--r1", "1", "--out", root + "/run"],
+                          mentions: ["--r1", "--mbstd"])
+    }
 }

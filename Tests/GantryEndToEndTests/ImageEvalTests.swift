@@ -118,8 +118,8 @@ final class ImageEvalTests: XCTestCase {
         let generator = try TrainedGenerator(fileOrRunDirectory: run)
         let model = generator.evaluateImages(count: n, seed: 1, evaluator: evaluator)
         var untrainedCheckpoint = generator.checkpoint
-        let fresh = ModelKind.dcgan28.makeGenerator(batch: 1)
-        ModelKind.dcgan28.initialize(fresh, seed: 4, substream: 0)
+        let fresh = Architecture(.dcgan28).makeGenerator(batch: 1)
+        Architecture(.dcgan28).initialize(fresh, seed: 4, substream: 0)
         untrainedCheckpoint.generator.parameters = fresh.parameters.array
         untrainedCheckpoint.generator.state = fresh.state.array
         let untrained = try TrainedGenerator(checkpoint: untrainedCheckpoint, path: "untrained")

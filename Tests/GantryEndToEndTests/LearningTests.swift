@@ -43,10 +43,7 @@ final class LearningTests: XCTestCase {
             "--log-every", "1000", "--sample-every", "5000", "--checkpoint-every", "10000", "--out", run] + flags)
         XCTAssertEqual(training.status, 0, training.output, file: file, line: line)
 
-        let evaluation = try GantryProcess.direct(["eval", "--checkpoint", run, "--json"])
-        XCTAssertEqual(evaluation.status, 0, evaluation.output, file: file, line: line)
-        let result = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(evaluation.stdout.utf8)) as? [String: Any],
-                                   file: file, line: line)
+        let (evaluation, result) = try evaluateModes(run, file: file, line: line)
         let covered = try XCTUnwrap(result["modes_covered"] as? Int, file: file, line: line)
         let quality = try XCTUnwrap(result["high_quality_share"] as? Double, file: file, line: line)
         print("ring8 after 20000 steps on 2 ranks, \(label): \(covered)/8 modes, high-quality share \(quality)")
@@ -55,4 +52,13 @@ final class LearningTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(quality, 0.7, evaluation.stdout, file: file, line: line)
         try? FileManager.default.removeItem(atPath: run)
     }
+}
+
+/// `gantry eval --json` of `run`'s newest checkpoint: the process and its JSON object.
+func evaluateModes(_ run: String, file: StaticString = #filePath, line: UInt = #line) throws -> (GantryProcess.Outcome, [String: Any]) {
+    let evaluation = try GantryProcess.direct(["eval", "--checkpoint", run, "--json"])
+    XCTAssertEqual(evaluation.status, 0, evaluation.output, file: file, line: line)
+    let result = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(evaluation.stdout.utf8)) as? [String: Any],
+                               file: file, line: line)
+    return (evaluation, result)
 }

@@ -40,15 +40,7 @@ final class WorldSizeTests: XCTestCase {
         let checkpoints = try [1, 2].map { try train(ranks: $0, run: "\(root)/np\($0)", flags, steps: steps) }
         XCTAssertEqual(checkpoints[0].header.worldSize, 1, file: file, line: line)
         XCTAssertEqual(checkpoints[1].header.worldSize, 2, file: file, line: line)
-        for (name, one, two) in [("G", checkpoints[0].generator, checkpoints[1].generator),
-                                 ("D", checkpoints[0].discriminator, checkpoints[1].discriminator)] {
-            let apart = relativeDifference(one.parameters, two.parameters)
-            print("\(flags): 1×64 vs 2×32, \(name) parameters differ by \(apart) (relative)")
-            XCTAssertLessThanOrEqual(apart, 1e-4, "\(flags): \(name) parameters differ by \(apart) (relative)",
-                                     file: file, line: line)
-            // The runs really trained: parameters moved away from their shared start.
-            XCTAssertGreaterThan(one.adamStep, 0, file: file, line: line)
-        }
+        assertSameParameters(checkpoints[0], checkpoints[1], "\(flags): 1×64 vs 2×32", file: file, line: line)
         return checkpoints[0]
     }
 
@@ -57,6 +49,16 @@ final class WorldSizeTests: XCTestCase {
                                                               "--log-every", "10", "--out", run, "--seed", "7"] + flags)
         XCTAssertEqual(outcome.status, 0, outcome.output)
         return try Checkpoint.load(run + "/checkpoints/" + CheckpointDirectory.fileName(step: steps))
+    }
+}
+
+/// G's and D's parameters in `one` and `two` agree within float rounding (1e-4 relative).
+func assertSameParameters(_ one: Checkpoint, _ two: Checkpoint, _ what: String, file: StaticString = #filePath, line: UInt = #line) {
+    for (name, a, b) in [("G", one.generator, two.generator), ("D", one.discriminator, two.discriminator)] {
+        let difference = relativeDifference(a.parameters, b.parameters)
+        XCTAssertLessThanOrEqual(difference, 1e-4, "\(what): \(name) parameters differ by \(difference) (relative)", file: file, line: line)
+        // The runs really trained: parameters moved away from their shared start.
+        XCTAssertGreaterThan(a.adamStep, 0, file: file, line: line)
     }
 }
 

@@ -28,6 +28,16 @@ final class GradientPenaltyTests: XCTestCase {
         checkBackwardOfBackward(chunked, batch: 3, seed: 155)
     }
 
+    func testMaxoutBackwardOfBackward() {
+        checkBackwardOfBackward(Maxout(Shape(channels: 3), pieces: 4), batch: 3, seed: 156, step: 1e-3)
+        checkBackwardOfBackward(Maxout(Shape(channels: 2, height: 2, width: 2), pieces: 2), batch: 2, seed: 157, step: 1e-3)
+    }
+
+    func testPackBackwardOfBackward() {
+        checkBackwardOfBackward(Pack(Shape(channels: 2), count: 3), batch: 6, seed: 158)
+        checkBackwardOfBackward(Pack(Shape(channels: 2, height: 2, width: 3), count: 2), batch: 4, seed: 159)
+    }
+
     func testLayersWithoutTheirBackwardOfBackwardAreNamed() {
         let shape = Shape(channels: 4)
         let layers: [Layer] = [Linear(2, 4), LeakyReLU(shape), BatchNorm(shape), Tanh(shape)]
@@ -43,6 +53,14 @@ final class GradientPenaltyTests: XCTestCase {
         let layers: [Layer] = [Linear(2, 16), LeakyReLU(Shape(channels: 16), slope: 0.2),
                                Linear(16, 16), LeakyReLU(Shape(channels: 16), slope: 0.2), Linear(16, 1)]
         checkPenaltyGradient(layers, batch: 3, seed: 160)
+    }
+
+    /// PacGAN's D, narrower: pairs packed, maxout units of 3 pieces. The penalty is over the
+    /// packed samples, one logit each.
+    func testPenaltyGradientOfAPackedMaxoutDiscriminator() {
+        let layers: [Layer] = [Pack(Shape(channels: 2), count: 2), Linear(4, 18), Maxout(Shape(channels: 6), pieces: 3),
+                               Linear(6, 12), Maxout(Shape(channels: 4), pieces: 3), Linear(4, 1)]
+        checkPenaltyGradient(layers, batch: 6, seed: 161)
     }
 
     /// A DCGAN D with --d-norm none, small: strided convolutions with a bias where BatchNorm
@@ -68,8 +86,8 @@ final class GradientPenaltyTests: XCTestCase {
         let input = FloatBuffer(count: network.inputShape.count * batch)
         for i in 0..<input.count { input[i] = random.awayFromZero() }
         random.fill(network.parameters, -0.5, 0.5)
-        let ones = FloatBuffer(count: batch)
-        ones.load(Array(repeating: 1, count: batch))
+        let ones = FloatBuffer(count: network.outputBatchSize)
+        ones.load(Array(repeating: 1, count: ones.count))
         func squaredInputGradient() -> Double {
             network.forward(input.pointer, training: true)
             let gradient = network.backward(ones.pointer, accumulateParameterGradients: false, needInputGradient: true)!

@@ -60,7 +60,7 @@ final class LayerHarness {
         state = FloatBuffer(count: layer.stateCount)
         workspace = FloatBuffer(count: layer.workspaceCount(batch: batch))
         input = FloatBuffer(count: layer.inputShape.count * batch)
-        output = FloatBuffer(count: layer.outputShape.count * batch)
+        output = FloatBuffer(count: layer.outputShape.count * layer.outputBatch(forInput: batch))
         // The workspace is shared between layers: a layer must never read what it did not write.
         workspace.load(Array(repeating: .nan, count: workspace.count))
         output.load(Array(repeating: .nan, count: output.count))

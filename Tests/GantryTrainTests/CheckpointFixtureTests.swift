@@ -57,7 +57,7 @@ final class CheckpointFixtureTests: XCTestCase {
     static func dcgan28Checkpoint() throws -> Checkpoint {
         let directory = fixtures + "/v0.1.0/dcgan28-glyphs"
         let header = try AtomicFile.read(directory + "/header.json"), metrics = try AtomicFile.read(directory + "/metrics.json")
-        let model = ModelKind.dcgan28
+        let model = Architecture(.dcgan28)
         var sections: [(name: String, payload: [UInt8])] = [("header", header)]
         for (prefix, network) in [("G", model.makeGenerator(batch: 2)), ("D", model.makeDiscriminator(batch: 2))] {
             model.initialize(network, seed: 1, substream: prefix == "G" ? 0 : 1)

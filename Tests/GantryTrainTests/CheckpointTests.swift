@@ -7,7 +7,7 @@ import GantryNN
 /// The checkpoint format round-trips and refuses damaged files with a message saying why.
 final class CheckpointTests: XCTestCase {
     func makeCheckpoint() -> Checkpoint {
-        let model = ModelKind.mlp
+        let model = Architecture(.mlp)
         let g = model.makeGenerator(batch: 4), d = model.makeDiscriminator(batch: 4)
         model.initialize(g, seed: 3, substream: 0)
         model.initialize(d, seed: 3, substream: 1)

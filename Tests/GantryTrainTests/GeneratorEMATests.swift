@@ -29,7 +29,7 @@ final class GeneratorEMATests: XCTestCase {
     /// The update averages parameters and BatchNorm running statistics alike (dcgan28's G
     /// has both), and counts the images.
     func testUpdateMovesParametersAndRunningStatisticsTowardsG() throws {
-        let model = ModelKind.dcgan28, generator = model.makeGenerator(batch: 2)
+        let model = Architecture(.dcgan28), generator = model.makeGenerator(batch: 2)
         model.initialize(generator, seed: 4, substream: 0)
         let fresh = GeneratorEMA(halfLifeKimg: 1, copying: generator)
         XCTAssertEqual(fresh.parameters.array, generator.parameters.array)

@@ -5,7 +5,7 @@ import GantryMPI
 /// How the gradient buffer is cut into buckets.
 final class GradientSynchronizerTests: XCTestCase {
     func testBucketsCutTheBufferAtLayerBoundariesFromTheEnd() throws {
-        let generator = ModelKind.dcgan28.makeGenerator(batch: 2)
+        let generator = Architecture(.dcgan28).makeGenerator(batch: 2)
         let communicator = try XCTUnwrap(Self.communicator)
         var configuration = GradientSynchronizer.Configuration(mode: .bucketed, compression: .none, bucketBytes: 1_000_000)
         let synchronizer = GradientSynchronizer(network: generator, communicator: communicator, configuration: configuration)

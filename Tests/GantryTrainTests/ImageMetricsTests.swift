@@ -81,8 +81,8 @@ final class ImageMetricsTests: XCTestCase {
     func testHeldOutRealImagesScoreBetterThanAnUntrainedGeneratorShuffledPixelsAndNoise() throws {
         let floor = Self.evaluator.floor
         let held = Self.evaluator.split.heldOut, count = held.count
-        let generator = ModelKind.dcgan28.makeGenerator(batch: count)
-        ModelKind.dcgan28.initialize(generator, seed: 3, substream: 0)
+        let generator = Architecture(.dcgan28).makeGenerator(batch: count)
+        Architecture(.dcgan28).initialize(generator, seed: 3, substream: 0)
         let noise = FloatBuffer(count: 100 * count)
         CounterRandom(seed: 3, stream: CounterRandom.Stream.noise).fillNormalBatch(a: 0, firstSample: 0, count: count, dimension: 100, into: noise.pointer)
         let untrainedImages = generator.forward(noise.pointer, training: false)

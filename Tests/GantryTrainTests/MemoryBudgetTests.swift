@@ -10,13 +10,13 @@ final class MemoryBudgetTests: XCTestCase {
     /// Each network's footprint is what `Network.init` allocates, to the float, scratch
     /// space included (a fresh space: the shared one may have grown for other tests).
     func testFootprintIsWhatTheNetworksAllocate() {
-        for model in ModelKind.allCases {
+        for model in ModelKind.allCases.map(Architecture.init) {
             for batch in [1, 7, 64, 300] {
                 let scratch = ScratchSpace()
                 let g = Network(name: "G", layers: model.generatorLayers(), batchSize: batch, scratch: scratch)
                 let d = Network(name: "D", layers: model.discriminatorLayers(), batchSize: batch, scratch: scratch)
                 let (fg, fd) = model.footprints(batch: batch)
-                let what = "\(model.rawValue) at batch \(batch)"
+                let what = "\(model.kind.rawValue) at batch \(batch)"
                 for (network, footprint) in [(g, fg), (d, fd)] {
                     XCTAssertEqual(footprint.parameters, network.parameters.count, what)
                     XCTAssertEqual(footprint.state, network.state.count, what)
@@ -37,8 +37,8 @@ final class MemoryBudgetTests: XCTestCase {
         let options = try TrainingOptions.parse(["--model", "dcgan28", "--data", "glyphs", "--batch", "64"])
         let plan = try TrainingPlan(options: options, worldSize: 1)
         let trainer = try Trainer(plan: plan, communicator: communicator, output: nil)
-        let (fg, fd) = ModelKind.dcgan28.footprints(batch: 64)
-        let estimate = ModelKind.dcgan28.trainerFloats(batch: 64)
+        let (fg, fd) = Architecture(.dcgan28).footprints(batch: 64)
+        let estimate = Architecture(.dcgan28).trainerFloats(batch: 64)
         let counted = Double(trainer.allocatedFloats - trainer.generator.scratch.allocatedFloats) + NetworkFootprint.scratchFloats([fg, fd])
         XCTAssertEqual(estimate, counted, accuracy: 0.1 * counted)
         XCTAssertGreaterThan(estimate, 12_000_000)  // about 50 MB (docs/performance.md, "Memory")
@@ -60,8 +60,10 @@ final class MemoryBudgetTests: XCTestCase {
         let penalty = try XCTUnwrap(penalised.gradientPenalty)
         XCTAssertNil(plain.gradientPenalty)
         XCTAssertEqual(penalised.allocatedFloats - plain.allocatedFloats, penalty.allocatedFloats)
-        let estimate = ModelKind.dcgan28.trainerFloats(batch: 16, discriminatorNorm: .none, gradientPenalty: true)
-        let without = ModelKind.dcgan28.trainerFloats(batch: 16, discriminatorNorm: .none)
+        let architecture = penalised.plan.architecture
+        XCTAssertEqual(architecture.discriminatorNorm, .none)
+        let estimate = architecture.trainerFloats(batch: 16, gradientPenalty: true)
+        let without = architecture.trainerFloats(batch: 16)
         XCTAssertEqual(estimate - without, Double(penalty.allocatedFloats))
     }
 

@@ -10,7 +10,7 @@ final class PyTorchNamesTests: XCTestCase {
         for model in ModelKind.allCases {
             let url = URL(fileURLWithPath: CheckpointFixtureTests.fixtures + "/export/\(model.rawValue).json")
             let expected = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: [String: [Int]]])
-            for (network, layers) in [("generator", model.generatorLayers()), ("discriminator", model.discriminatorLayers())] {
+            for (network, layers) in [("generator", Architecture(model).generatorLayers()), ("discriminator", Architecture(model).discriminatorLayers())] {
                 let tensors = PyTorchNames.tensors(layers: layers, snapshot: Self.numbered(layers), trainingPasses: 7)
                 XCTAssertEqual(Dictionary(uniqueKeysWithValues: tensors.map { ($0.name, $0.shape) }), expected[network],
                                "\(model.rawValue) \(network)")
@@ -21,7 +21,7 @@ final class PyTorchNamesTests: XCTestCase {
     /// Parameters and state numbered 0, 1, 2, … in their flat buffers: the tensors must cover
     /// each buffer once, in order (weights as stored, no transposition), and count passes.
     func testTensorsAreTheFlatBuffersInOrder() throws {
-        let layers = ModelKind.dcgan28.generatorLayers()
+        let layers = Architecture(.dcgan28).generatorLayers()
         let snapshot = Self.numbered(layers)
         let tensors = PyTorchNames.tensors(layers: layers, snapshot: snapshot, trainingPasses: 7)
         func floats(_ tensor: ExportTensor) -> [Float] {

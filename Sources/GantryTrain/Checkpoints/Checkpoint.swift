@@ -37,6 +37,11 @@ public struct Checkpoint {
         return kind
     }
 
+    /// The networks this checkpoint holds: its model, shaped by its training options.
+    public func architecture(source: String) throws -> Architecture {
+        Architecture(try modelKind(), options: try header.trainingOptions(source: source))
+    }
+
     // MARK: Encoding
 
     public func encode() throws -> [UInt8] {
@@ -78,7 +83,7 @@ public struct Checkpoint {
     /// No checkpoint is larger: the float sections of the largest model (G's moving average
     /// included), and room to spare for the header and metrics JSON.
     static let largestFileBytes: Int = ModelKind.allCases.map { kind in
-        let counts = kind.parameterCounts()  // D with BatchNorm is the larger one
+        let counts = Architecture.largest(kind).parameterCounts
         let floats = 3 * (counts.generator.parameters + counts.discriminator.parameters)
             + counts.generator.state + counts.discriminator.state
             + counts.generator.parameters + counts.generator.state
@@ -121,7 +126,8 @@ public struct Checkpoint {
         if let problem = problems.first {
             throw GantryError("\(source) has an inconsistent header: \(problem)")
         }
-        let expected = kind.parameterCounts(discriminatorNorm: try header.discriminatorNorm(source: source))
+        // The options shape the networks (widths, maxout, packing): sizes follow from both.
+        let expected = Architecture(kind, options: try header.trainingOptions(source: source)).parameterCounts
 
         func floats(_ name: String, count: Int) throws -> [Float] {
             let values: [Float] = try Self.values(try payload(name), section: name, source: source)

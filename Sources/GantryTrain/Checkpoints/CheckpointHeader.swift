@@ -37,21 +37,12 @@ public struct CheckpointHeader: Codable {
         try TrainingOptions(settings: options, source: source)
     }
 
-    /// D's normalisation (`d_norm`), which fixes D's layers; checkpoints from before
-    /// --d-norm existed hold a D with BatchNorm.
-    public func discriminatorNorm(source: String) throws -> DiscriminatorNorm {
-        guard let setting = options["d_norm"] else { return .batch }
-        guard let norm = DiscriminatorNorm(rawValue: setting.description) else {
-            throw GantryError("\(source) has an inconsistent header: d_norm '\(printable(setting.description))' (it takes one of: \(DiscriminatorNorm.names))")
-        }
-        return norm
-    }
-
     /// The options of a run resumed from this checkpoint: the checkpoint's, with the flags
     /// given now (`given`, parsed alone) applied over them by `reparse`, which parses the
     /// checkpoint's flags followed by the command line (the later value of a flag wins).
-    /// What defines the model and its data stream cannot change: a different --model,
-    /// --d-norm or --seed is refused naming the flag. Without --batch or --global-batch the global
+    /// What defines the model and its data stream cannot change: a different --model or
+    /// --seed, or an option that shapes the networks (Architecture.settingNames), is refused
+    /// naming the flag. Without --batch or --global-batch the global
     /// batch stays, whatever the number of ranks. Returns the settings that changed.
     public func resumedOptions(given: TrainingOptions, source: String,
                                reparse: ([String]) throws -> TrainingOptions) throws
@@ -66,12 +57,15 @@ public struct CheckpointHeader: Codable {
         if options.model != model {
             throw GantryError("--model \(options.model) conflicts with the checkpoint, which holds a \(model); resume without --model or start a new run")
         }
-        if options.dNorm != before.dNorm {
-            throw GantryError("--d-norm \(options.dNorm.rawValue) conflicts with the checkpoint, whose D has --d-norm \(before.dNorm.rawValue); resume without --d-norm")
-        }
         if options.seed != before.seed {
             throw GantryError("--seed \(options.seed) conflicts with the checkpoint's seed \(before.seed), which fixes its data order and noise; resume without --seed")
         }
-        return (options, before.differences(to: options))
+        let changed = before.differences(to: options)
+        if let kind = ModelKind(rawValue: model), Architecture(kind, options: options) != Architecture(kind, options: before),
+           let key = Architecture.settingNames.first(where: { changed[$0] != nil }) {
+            let flag = "--" + key.replacingOccurrences(of: "_", with: "-")
+            throw GantryError("\(flag) \(changed[key]!) conflicts with the checkpoint, whose networks were built with \(before.settings[key]?.description ?? "the default"); resume without \(flag) or start a new run")
+        }
+        return (options, changed)
     }
 }

@@ -11,15 +11,15 @@ import GantryNN
 public struct ModelExport {
     public let checkpoint: Checkpoint
     public let model: ModelKind
+    public let architecture: Architecture
     public let includesDiscriminator: Bool
-    public let discriminatorNorm: DiscriminatorNorm
     /// Whether G's tensors are its moving average rather than the trained weights.
     public let exportsAverage: Bool
 
     public init(checkpoint: Checkpoint, includesDiscriminator: Bool, rawG: Bool = false) throws {
         self.checkpoint = checkpoint
         self.model = try checkpoint.modelKind()
-        discriminatorNorm = try checkpoint.header.discriminatorNorm(source: "the checkpoint")
+        architecture = try checkpoint.architecture(source: "the checkpoint")
         self.includesDiscriminator = includesDiscriminator
         exportsAverage = checkpoint.generatorEMA != nil && !rawG
     }
@@ -38,10 +38,10 @@ public struct ModelExport {
     }
 
     public var tensors: [ExportTensor] {
-        let generator = PyTorchNames.tensors(layers: model.generatorLayers(), snapshot: checkpoint.generatorWeights(raw: !exportsAverage),
+        let generator = PyTorchNames.tensors(layers: architecture.generatorLayers(), snapshot: checkpoint.generatorWeights(raw: !exportsAverage),
                                              trainingPasses: trainingPasses.generator)
         guard includesDiscriminator else { return generator }
-        let discriminator = PyTorchNames.tensors(layers: model.discriminatorLayers(norm: discriminatorNorm), snapshot: checkpoint.discriminator,
+        let discriminator = PyTorchNames.tensors(layers: architecture.discriminatorLayers(), snapshot: checkpoint.discriminator,
                                                  trainingPasses: trainingPasses.discriminator)
         return generator.map { $0.renamed("generator.\($0.name)") }
             + discriminator.map { $0.renamed("discriminator.\($0.name)") }

@@ -126,7 +126,7 @@ public final class RunOutput {
     func writeSamples(step: Int, generator: Network, average: GeneratorEMA?, plan: TrainingPlan) throws {
         let count = SamplePicture.count(for: plan.model)
         if sampleGenerator == nil {
-            sampleGenerator = plan.model.makeGenerator(batch: count)
+            sampleGenerator = plan.architecture.makeGenerator(batch: count)
             sampleNoise = fixedNoise(model: plan.model, count: count, seed: plan.options.seed)
         }
         let sampler = sampleGenerator!

@@ -8,15 +8,14 @@ public struct TrainedGenerator {
     public let checkpoint: Checkpoint
     public let path: String
     public let model: ModelKind
+    public let architecture: Architecture
     /// Whether the samples come from G's moving average rather than the trained G.
     public let usesAverage: Bool
 
     /// Loads `fileOrRunDirectory` (a run directory means its newest checkpoint).
     public init(fileOrRunDirectory: String, rawG: Bool = false) throws {
-        path = try CheckpointDirectory.resolve(fileOrRunDirectory)
-        checkpoint = try Checkpoint.load(path)
-        model = try checkpoint.modelKind()
-        usesAverage = checkpoint.generatorEMA != nil && !rawG
+        let path = try CheckpointDirectory.resolve(fileOrRunDirectory)
+        try self.init(checkpoint: try Checkpoint.load(path), path: path, rawG: rawG)
     }
 
     /// Which G draws the samples, for messages: "G's moving average" or "the trained G".
@@ -28,6 +27,7 @@ public struct TrainedGenerator {
         self.path = path
         self.checkpoint = checkpoint
         model = try checkpoint.modelKind()
+        architecture = try checkpoint.architecture(source: path)
         usesAverage = checkpoint.generatorEMA != nil && !rawG
     }
 
@@ -43,7 +43,7 @@ public struct TrainedGenerator {
     /// chunk's batch and the chunk's noise), whatever the count.
     public func chunkMemoryFloats(count: Int) -> Double {
         let n = min(chunkSize, count)
-        return NetworkFootprint(layers: model.generatorLayers(), batch: n).inferenceFloats + Double(n * model.noiseDimension)
+        return NetworkFootprint(layers: architecture.generatorLayers(), batch: n).inferenceFloats + Double(n * model.noiseDimension)
     }
 
     /// Runs G (evaluation mode) over the first `count` vectors of `noise`, a chunk at a time:
@@ -57,7 +57,7 @@ public struct TrainedGenerator {
         for first in stride(from: 0, to: count, by: chunkSize) {
             let n = min(chunkSize, count - first)
             if network?.batchSize != n {  // the first chunk, and a shorter last one
-                network = model.makeGenerator(batch: n)
+                network = architecture.makeGenerator(batch: n)
                 weights.copyWeights(into: network!)
                 input = FloatBuffer(count: model.noiseDimension * n)
             }

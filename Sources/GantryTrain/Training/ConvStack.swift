@@ -28,7 +28,9 @@ enum ConvStack {
 
     /// D: Conv(in→c0, k, s2, p1) LReLU → Conv(c_i→c_{i+1}, k, s2, p1) BN LReLU … → Conv(→1, k, s1, p0), a logit.
     /// With `norm` `.none` the inner convolutions have a bias instead of the BatchNorm after them.
-    static func discriminator(input: Shape, channels: [Int], kernels: [Int], norm: DiscriminatorNorm) -> [Layer] {
+    /// With `minibatchStddevGroup`, a MinibatchStddev layer over groups of that size before the last convolution.
+    static func discriminator(input: Shape, channels: [Int], kernels: [Int], norm: DiscriminatorNorm,
+                              minibatchStddevGroup: Int? = nil) -> [Layer] {
         var layers: [Layer] = []
         var shape = input
         for (i, outChannels) in channels.enumerated() {
@@ -39,6 +41,11 @@ enum ConvStack {
             shape = convolution.outputShape
             if normalised { layers.append(BatchNorm(shape)) }
             layers.append(LeakyReLU(shape, slope: 0.2))
+        }
+        if let minibatchStddevGroup {
+            let stddev = MinibatchStddev(shape, groupSize: minibatchStddevGroup)
+            layers.append(stddev)
+            shape = stddev.outputShape
         }
         let head = Conv2d(input: shape, outChannels: 1, kernel: kernels[channels.count], stride: 1, padding: 0, bias: false)
         precondition(head.outputShape == Shape(channels: 1), "discriminator head must reduce to one logit, got \(head.outputShape)")

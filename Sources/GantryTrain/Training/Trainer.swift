@@ -65,13 +65,13 @@ public final class Trainer {
         self.plan = plan
         self.communicator = communicator
         self.output = output
-        let model = plan.model, n = plan.localBatch
+        let model = plan.architecture, n = plan.localBatch
         // The rank's threads split every layer's work, each running single-threaded GEMMs on
         // its part; the layers take the pool when built, so it is set first.
         WorkerPool.useThreads(plan.options.threads)
         BLAS.setThreads(1)
         generator = model.makeGenerator(batch: n)
-        discriminator = model.makeDiscriminator(batch: n, norm: plan.options.dNorm)
+        discriminator = model.makeDiscriminator(batch: n)
         gradientPenalty = plan.options.r1 > 0 ? GradientPenalty(network: discriminator) : nil
         discriminatorSync = GradientSynchronizer(network: discriminator, communicator: communicator,
                                                  configuration: plan.options.synchronization)
@@ -218,7 +218,8 @@ public final class Trainer {
     /// K discriminator steps, then one generator step (Goodfellow et al., Algorithm 1).
     /// Returns this rank's losses and D outputs (means over its slice).
     public func trainOneIteration() throws -> StepLosses {
-        let n = plan.localBatch
+        // D's logits: one per sample, or one per packed group of samples (--pack).
+        let n = discriminator.outputBatchSize
         var losses = StepLosses()
         for k in 0..<plan.options.dSteps {
             // --- D phase: L_D = BCE(D(x), 1) + BCE(D(G(z)), 0), mean over the global batch.

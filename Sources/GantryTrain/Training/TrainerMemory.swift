@@ -5,22 +5,20 @@ import GantryNN
 // once built (`gantry bench step`'s "model buffers"). A buffer added to the trainer belongs
 // in both; a test keeps them close.
 
-extension ModelKind {
+extension Architecture {
     /// G's and D's footprints at `batch`, without building them.
-    public func footprints(batch: Int, discriminatorNorm: DiscriminatorNorm = .batch)
-        -> (generator: NetworkFootprint, discriminator: NetworkFootprint) {
+    public func footprints(batch: Int) -> (generator: NetworkFootprint, discriminator: NetworkFootprint) {
         (NetworkFootprint(layers: generatorLayers(), batch: batch),
-         NetworkFootprint(layers: discriminatorLayers(norm: discriminatorNorm), batch: batch))
+         NetworkFootprint(layers: discriminatorLayers(), batch: batch))
     }
 
     /// Floats a Trainer at local batch `batch` will allocate for its model (see
     /// `allocatedFloats`), with R1's buffers when `gradientPenalty`.
-    public func trainerFloats(batch: Int, discriminatorNorm: DiscriminatorNorm = .batch, gradientPenalty: Bool = false) -> Double {
-        let (g, d) = footprints(batch: batch, discriminatorNorm: discriminatorNorm)
+    public func trainerFloats(batch: Int, gradientPenalty: Bool = false) -> Double {
+        let (g, d) = footprints(batch: batch)
         let moments = Double(2 * (g.parameters + d.parameters))
-        let batches = Double(batch) * Double(sampleShape.count + noiseDimension + 1)
-        let penalty = gradientPenalty
-            ? Double(GradientPenalty.bufferFloats(layers: discriminatorLayers(norm: discriminatorNorm), batch: batch)) : 0
+        let batches = Double(batch) * Double(sampleShape.count + noiseDimension + 1)  // real, noise, logit gradient
+        let penalty = gradientPenalty ? Double(GradientPenalty.bufferFloats(layers: discriminatorLayers(), batch: batch)) : 0
         return g.trainingFloats + d.trainingFloats + NetworkFootprint.scratchFloats([g, d]) + moments + batches + penalty
     }
 }

@@ -135,6 +135,29 @@ public struct TrainingOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "Samples generated for each --eval-every evaluation.")
     public var evalCount = 2000
 
+    // MARK: - 2-D architectures, packing, minibatch stddev (docs/quality.md)
+
+    @Option(help: "Named settings applied before the other flags (which win): pacgan (PacGAN's 2-D networks and hyper-parameters, for --model mlp: \(presets["pacgan"]!.joined(separator: " "))).")
+    public var preset: String?
+
+    @Option(help: "Hidden widths of the mlp generator, input side first, comma-separated (128,128 when not given).")
+    public var gWidths: String?
+
+    @Option(help: "Hidden widths of the mlp discriminator, input side first, comma-separated (128,128 when not given).")
+    public var dWidths: String?
+
+    @Flag(inversion: .prefixedNo, help: "BatchNorm after each hidden Linear of the mlp generator.")
+    public var gBatchNorm = false
+
+    @Option(parsing: .unconditional, help: "Pieces per maxout unit in the hidden layers of the mlp discriminator; 1: LeakyReLU(0.2) units.")
+    public var maxout = 1
+
+    @Option(parsing: .unconditional, help: "Packing (PacGAN): D judges groups of this many consecutive samples of the global batch at once; must divide the batch per rank.")
+    public var pack = 1
+
+    @Flag(inversion: .prefixedNo, help: "Minibatch standard deviation (Karras et al.): D's last layer also sees the features' std over groups of \(Architecture.minibatchStddevGroup) consecutive (packed) samples.")
+    public var mbstd = false
+
     public init() {}
 
     /// Every setting at its default.
@@ -185,6 +208,72 @@ public struct TrainingOptions: ParsableArguments {
         }
         guard gEmaKimg >= 0 && gEmaKimg <= 1e9 else {
             throw ValidationError("--g-ema-kimg must be 0 (no average) or a half-life of at most 1e9 thousand images, got \(gEmaKimg)")
+        }
+        try validateArchitecture()
+    }
+
+    // MARK: - 2-D architectures, packing, minibatch stddev
+
+    /// Settings a preset applies before the command line's flags.
+    public static let presets: [String: [String]] = [
+        // PacGAN (Lin et al. 2018), its 2-D experiments: G 4 × 400 ReLU + BatchNorm, D 3 × 200
+        // maxout units of 5 pieces, Adam 1e-4 with β1 0.8, batch 100.
+        "pacgan": ["--model=mlp", "--g-widths=400,400,400,400", "--g-batch-norm", "--d-widths=200,200,200",
+                   "--maxout=5", "--lr-g=0.0001", "--lr-d=0.0001", "--beta1=0.8", "--global-batch=100"],
+    ]
+
+    /// `arguments` with the flags of the preset they name (`--preset NAME`) put before them, so
+    /// that the flags given win; a preset's batch gives way to a --batch or --global-batch given.
+    public static func expandingPreset(_ arguments: [String]) -> [String] {
+        var name: String?
+        for (i, argument) in arguments.enumerated() {
+            if argument == "--preset", i + 1 < arguments.count { name = arguments[i + 1] }
+            if argument.hasPrefix("--preset=") { name = String(argument.dropFirst("--preset=".count)) }
+        }
+        guard let name, let flags = presets[name] else { return arguments }  // an unknown name: validate() says so
+        let batchGiven = arguments.contains { ["--batch", "--global-batch"].contains($0.split(separator: "=").first.map(String.init)) }
+        return flags.filter { !(batchGiven && $0.hasPrefix("--global-batch")) } + arguments
+    }
+
+    /// Bounds of --g-widths and --d-widths (they also bound the size of a checkpoint).
+    static let widthLimits = (width: 1024, depth: 6)
+    static let maxoutLimit = 8
+    static let packLimit = 16
+
+    /// --g-widths as numbers (nil: the model's own).
+    public var generatorWidthList: [Int]? { gWidths.flatMap(Self.widths) }
+    public var discriminatorWidthList: [Int]? { dWidths.flatMap(Self.widths) }
+
+    /// "400,400" → [400, 400]; nil unless every entry is a width within the limits.
+    private static func widths(_ text: String) -> [Int]? {
+        let parts = text.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard (1...widthLimits.depth).contains(parts.count),
+              parts.allSatisfy({ $0.map { (1...widthLimits.width).contains($0) } ?? false }) else { return nil }
+        return parts.map { $0! }
+    }
+
+    private func validateArchitecture() throws {
+        if let preset, Self.presets[preset] == nil {
+            throw ValidationError("unknown preset '\(preset)' (--preset takes one of: \(Self.presets.keys.sorted().joined(separator: ", ")))")
+        }
+        for (flag, value, list) in [("--g-widths", gWidths, generatorWidthList), ("--d-widths", dWidths, discriminatorWidthList)] {
+            guard let value else { continue }
+            if list == nil {
+                throw ValidationError("\(flag) '\(value)': give 1 to \(Self.widthLimits.depth) comma-separated widths, each from 1 to \(Self.widthLimits.width), e.g. 400,400")
+            }
+        }
+        guard (1...Self.maxoutLimit).contains(maxout) else {
+            throw ValidationError("--maxout must be from 1 (no maxout) to \(Self.maxoutLimit) pieces, got \(maxout)")
+        }
+        guard (1...Self.packLimit).contains(pack) else {
+            throw ValidationError("--pack must be from 1 (no packing) to \(Self.packLimit) samples, got \(pack)")
+        }
+        if model != ModelKind.mlp.rawValue {
+            let mlpOnly = [("--g-widths", gWidths != nil), ("--d-widths", dWidths != nil), ("--g-batch-norm", gBatchNorm),
+                           ("--maxout", maxout != 1), ("--preset", preset != nil)]
+            if let (flag, _) = mlpOnly.first(where: \.1) {
+                throw ValidationError("\(flag) shapes the mlp model's networks; --model \(model) has its own (drop \(flag) or use --model mlp)")
+            }
         }
     }
 

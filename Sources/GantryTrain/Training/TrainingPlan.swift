@@ -6,6 +6,8 @@ import GantryNN
 public struct TrainingPlan {
     public let options: TrainingOptions
     public let model: ModelKind
+    /// The networks the options shape (widths, BatchNorm, maxout, packing, minibatch stddev).
+    public let architecture: Architecture
     public let dataset: Dataset
     public let worldSize: Int
     public let localBatch: Int
@@ -42,8 +44,12 @@ public struct TrainingPlan {
             throw GantryError.usage("unknown model '\(options.model)' (--model takes one of: \(ModelKind.names))")
         }
         self.model = model
+        architecture = Architecture(model, options: options)
 
-        if options.r1 > 0, let (index, layer) = GradientPenalty.unsupportedLayer(in: model.discriminatorLayers(norm: options.dNorm)) {
+        if options.r1 > 0, let (index, layer) = GradientPenalty.unsupportedLayer(in: architecture.discriminatorLayers()) {
+            if layer is MinibatchStddev {
+                throw GantryError.usage("--r1 cannot be combined with --mbstd: minibatch stddev mixes a group's samples, so a sample's input gradient is not its own (drop one of them)")
+            }
             if layer is BatchNorm {
                 throw GantryError.usage("--r1 needs a discriminator without BatchNorm (its per-sample input gradient is mixed across the batch): add --d-norm none")
             }
@@ -51,8 +57,17 @@ public struct TrainingPlan {
         }
 
         (localBatch, globalBatch) = try Self.batchSizes(options: options, worldSize: worldSize)
-        if model.usesBatchNorm && localBatch < 2 {
-            throw GantryError.usage("--batch must be at least 2 per rank for \(model.rawValue) (BatchNorm needs two samples), got \(localBatch)")
+        if architecture.usesBatchNorm && localBatch < 2 {
+            throw GantryError.usage("--batch must be at least 2 per rank for \(model.rawValue)\(options.gBatchNorm ? " with --g-batch-norm" : "") (BatchNorm needs two samples), got \(localBatch)")
+        }
+        // Packed groups and stddev groups are consecutive samples of the global batch: each
+        // must lie within one rank's slice, so that k ranks compute what one rank does.
+        if localBatch % architecture.pack != 0 {
+            throw GantryError.usage("--pack \(architecture.pack) does not divide the batch of \(localBatch) per rank (\(worldSize) rank\(worldSize == 1 ? "" : "s")): choose a batch that is a multiple of \(architecture.pack)")
+        }
+        let group = Architecture.minibatchStddevGroup
+        if architecture.minibatchStddev && (localBatch / architecture.pack) % group != 0 {
+            throw GantryError.usage("--mbstd groups \(group) samples but D sees \((localBatch / architecture.pack)) per rank\(architecture.pack > 1 ? " (after --pack \(architecture.pack))" : ""): choose a batch per rank that is a multiple of \(group * architecture.pack)")
         }
 
         let shape = dataset.shape
@@ -99,20 +114,19 @@ public struct TrainingPlan {
 }
 
 extension TrainingPlan {
-    /// `train` on one rank: the trainer's model (`ModelKind.trainerFloats`), G's moving
+    /// `train` on one rank: the trainer's model (`Architecture.trainerFloats`), G's moving
     /// average (`--g-ema-kimg`), the generator of the run's sample pictures and its noise, and
     /// the dataset's own memory, which every rank holds.
     public var memoryBudget: MemoryBudget {
-        let model = self.model, pictures = SamplePicture.count(for: model)
+        let model = self.model, pictures = SamplePicture.count(for: model), architecture = self.architecture
         // The picture generator shares the trainer's scratch space: at batches above the
         // picture's, it needs none of its own.
-        let pictureGenerator = NetworkFootprint(layers: model.generatorLayers(), batch: pictures)
+        let pictureGenerator = NetworkFootprint(layers: architecture.generatorLayers(), batch: pictures)
         let pictureFloats = pictureGenerator.inferenceFloats - pictureGenerator.workspace
             + Double(pictures * model.noiseDimension)
-        let counts = model.parameterCounts(discriminatorNorm: options.dNorm)
+        let counts = architecture.parameterCounts
         let average = options.gEmaKimg > 0 ? Double(counts.generator.parameters + counts.generator.state) : 0
-        let floats = model.trainerFloats(batch: localBatch, discriminatorNorm: options.dNorm, gradientPenalty: options.r1 > 0)
-            + average + pictureFloats
+        let floats = architecture.trainerFloats(batch: localBatch, gradientPenalty: options.r1 > 0) + average + pictureFloats
         let batch = options.globalBatch.map { "--global-batch \($0) (\(localBatch) per rank)" }
             ?? "--batch \(localBatch)"
         return MemoryBudget(what: "\(model.rawValue) at \(batch)", bytes: 4 * floats + Double(dataset.residentBytes),
