@@ -93,15 +93,18 @@ public enum KernelSelection {
     }
 
     /// execv of this binary with the same arguments and these variables added; returns only
-    /// if that fails (then with a warning).
+    /// if that fails (then with a warning). It executes the binary's own path, which
+    /// /proc/self/exe links to, not the link: the process's name (/proc/PID/comm) is taken from
+    /// the path executed, and the launchers find the ranks to stop by the name "gantry".
     static func reexecute(with variables: [String: String], warn: (String) -> Void) {
+        let binary = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? "/proc/self/exe"
         for (name, value) in variables { setenv(name, value, 1) }
         fflush(stdout)
         fflush(stderr)
-        execv("/proc/self/exe", CommandLine.unsafeArgv)
+        execv(binary, CommandLine.unsafeArgv)
         let reason = String(cString: strerror(errno))
         for name in variables.keys { unsetenv(name) }
-        warn("cannot re-execute /proc/self/exe to load other BLAS kernels (\(reason)); keeping \(BLAS.kernels)")
+        warn("cannot re-execute \(binary) to load other BLAS kernels (\(reason)); keeping \(BLAS.kernels)")
     }
 
     // MARK: - The self-check in a child process
