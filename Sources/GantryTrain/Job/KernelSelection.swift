@@ -6,7 +6,7 @@ import GantryNN
 /// to narrower ones (KernelChoice says when), at the very start of `gantry`, before MPI_Init.
 ///
 /// OpenBLAS reads OPENBLAS_CORETYPE only when the library loads, so Gantry re-executes itself
-/// (execv of /proc/self/exe, same arguments, same process id: mpirun still knows the rank)
+/// (execv of its own binary, same arguments, same process id: mpirun still knows the rank)
 /// with the variable set, once: GANTRY_BLAS_REPLACED, set at that moment, stops any further
 /// round. A family Gantry selects must first prove itself in a child process
 /// (`gantry blas-check FAMILY`, SGEMMSelfCheck): a wrong result or a crash there keeps
