@@ -43,16 +43,9 @@ struct Prepare: ParsableCommand {
         if isFolder && size == nil { throw GantryError.usage("--data \(data): a folder of images needs --size (the model's sample size)") }
         let requested = size.map { SampleShape(channels: channels ?? 3, height: $0, width: $0) }
         let start = Date()
-        let dataset: any Dataset
-        do {
-            let limit = try MemoryLimit.current(worldSize: 1).bytesPerRank
-            // Half the budget: the decoded samples and the pack's bytes are both held while writing.
-            dataset = try makeDataset(data, seed: seed, sampleShape: requested, maximumBytes: limit < 9e18 ? Int(limit / 2) : .max,
+        // Half the budget: the decoded samples and the pack's bytes are both held while writing.
+        let dataset = try openDataset(data, seed: seed, sampleShape: requested, worldSize: 1, share: 0.5,
                                       progress: { print("gantry: \($0)"); fflush(stdout) })
-        } catch let error as DatasetError {
-            if case .unknownDataset = error { throw GantryError.usage("--data \(printable(data)): \(printable("\(error)", limit: 500))") }
-            throw GantryError("--data \(printable(data)): \(printable("\(error)", limit: 500))")
-        }
         if !isFolder, size != nil || channels != nil, let requested, dataset.shape != requested {
             throw GantryError.usage("--data \(printable(data)) has samples of \(dataset.shape), not the \(requested) of --size/--channels (which only fit a folder:)")
         }

@@ -19,19 +19,11 @@ public struct TrainingPlan {
     /// Opens `options.data` and validates `options` for `worldSize` ranks. `progress` receives
     /// the lines of a dataset that takes a while to open (a folder of images being decoded).
     public init(options: TrainingOptions, worldSize: Int, progress: (String) -> Void = { _ in }) throws {
-        let dataset: Dataset
-        do {
-            // The dataset alone must fit this rank's memory before it is read (the whole
-            // budget, model included, is checked once the plan is made). A folder of images
-            // is fitted to the model's samples; an unknown model is refused below.
-            let limit = try MemoryLimit.current(worldSize: worldSize).bytesPerRank
-            let shape = ModelKind(rawValue: options.model).map { SampleShape(channels: $0.sampleShape.channels, height: $0.sampleShape.height, width: $0.sampleShape.width) }
-            dataset = try makeDataset(options.data, seed: options.seed, sampleShape: shape,
-                                      maximumBytes: limit < 9e18 ? Int(limit) : .max, progress: progress)
-        } catch let error as DatasetError {
-            if case .unknownDataset = error { throw GantryError.usage("--data \(printable(options.data)): \(printable("\(error)", limit: 500))") }
-            throw GantryError("--data \(printable(options.data)): \(printable("\(error)", limit: 500))")
-        }
+        // The dataset alone must fit this rank's memory before it is read (the whole budget,
+        // model included, is checked once the plan is made). A folder of images is fitted to
+        // the model's samples; an unknown model is refused below.
+        let shape = ModelKind(rawValue: options.model).map { SampleShape(channels: $0.sampleShape.channels, height: $0.sampleShape.height, width: $0.sampleShape.width) }
+        let dataset = try openDataset(options.data, seed: options.seed, sampleShape: shape, worldSize: worldSize, progress: progress)
         try self.init(options: options, worldSize: worldSize, dataset: dataset)
     }
 
