@@ -194,7 +194,10 @@ struct LocalSlurm {
             let slurm = LocalSlurm(root: root, environment: [
                 "GANTRY_SLURM_DIR": root + "/slurm", "GANTRY_SLURM_PORT": String(port),
                 "SLURM_CONF": root + "/slurm/slurm.conf", "GANTRY_BIN": GantryProcess.binary,
-                "GANTRY_RUNS": root + "/runs"])
+                "GANTRY_RUNS": root + "/runs",
+                // The script's own limit once the packages are installed; it then fails with
+                // the daemons' logs instead of running into the limit below.
+                "GANTRY_SLURM_TIMEOUT": "240"])
             test.addTeardownBlock {
                 let stopped = try? slurm.command([script, "stop"], limit: 120)
                 XCTAssertEqual(stopped?.status, 0, "local-slurm.sh stop: \(stopped?.output ?? "did not run")")

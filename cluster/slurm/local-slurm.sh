@@ -19,7 +19,8 @@
 # Environment:
 #   GANTRY_SLURM_DIR       state directory (default /tmp/gantry-slurm)
 #   GANTRY_SLURM_PORT      slurmctld's port; slurmd takes the next one (default 16817)
-#   GANTRY_SLURM_TIMEOUT   seconds to wait for the node to become idle (default 90)
+#   GANTRY_SLURM_TIMEOUT   seconds `start` may take once the packages are installed: the
+#                          daemons' start-up and the wait for an idle node (default 120)
 #   GANTRY_SLURM_INSTALL   0: never install packages, fail instead (default 1)
 #
 # Needs root (the daemons run as root, and jobs run as the submitting user). Configuration
@@ -29,7 +30,7 @@ set -euo pipefail
 
 dir=${GANTRY_SLURM_DIR:-/tmp/gantry-slurm}
 port=${GANTRY_SLURM_PORT:-16817}
-timeout=${GANTRY_SLURM_TIMEOUT:-90}
+timeout=${GANTRY_SLURM_TIMEOUT:-120}
 conf=$dir/slurm.conf
 export SLURM_CONF=$conf
 daemons=(munged slurmctld slurmd)
@@ -38,6 +39,11 @@ say() { echo "local-slurm: $*"; }
 fail() { echo "local-slurm: error: $*" >&2; exit 1; }
 
 pid_file() { echo "$dir/run/$1.pid"; }
+
+# Every command that talks to a daemon runs under a time limit, so that an unresponsive
+# daemon makes `start` fail with its logs instead of hanging (sinfo alone may wait tens of
+# seconds per call for a controller that does not answer).
+bounded() { timeout -k 2 "$1" "${@:2}"; }
 
 # The pid of a daemon we started, when it still runs (checked against its command name, so
 # that a recycled pid is never mistaken for ours).
@@ -77,7 +83,7 @@ write_config() {
     local host node cpus boards sockets cores threads
     host=$(hostname -s)
     # The node's real layout as slurmd sees it, so that slurmd accepts the configuration.
-    node=$(slurmd -C | head -1)
+    node=$(bounded 30 slurmd -C | head -1)
     value() { sed -n "s/.*[[:space:]]$1=\([0-9]*\).*/\1/p" <<<"$node"; }
     cpus=$(value CPUs); boards=$(value Boards); sockets=$(value SocketsPerBoard)
     cores=$(value CoresPerSocket); threads=$(value ThreadsPerCore)
@@ -139,7 +145,9 @@ spawn() {
             fd=${fd##*/}
             if [ "$fd" -gt 2 ] 2>/dev/null; then eval "exec $fd>&-" 2>/dev/null || true; fi
         done
-        exec "$@" </dev/null >"$dir/log/$1.stdio" 2>&1
+        # The daemon forks and its first process exits once it runs; one that hangs before
+        # that is stopped after 30 s.
+        exec timeout -k 2 30 "$@" </dev/null >"$dir/log/$1.stdio" 2>&1
     )
 }
 
@@ -168,24 +176,25 @@ $(tail -20 "$dir/log/$name.log" 2>/dev/null)"
     wait_for "$name" 20 running_pid "$name"
 }
 
-# wait_for WHAT SECONDS COMMAND...: retries COMMAND every half second.
+# wait_for WHAT SECONDS COMMAND...: retries COMMAND every half second, for at most SECONDS
+# of wall-clock time (and never past start's deadline).
 wait_for() {
-    local what=$1 limit=$2 waited=0
+    local what=$1 until_second=$((SECONDS + $2))
     shift 2
+    [ "$until_second" -le "$deadline" ] || until_second=$deadline
     until "$@" >/dev/null 2>&1; do
-        if [ "$waited" -ge $((limit * 2)) ]; then
-            fail "$what not ready after ${limit}s; logs in $dir/log:
+        if [ "$SECONDS" -ge "$until_second" ]; then
+            fail "$what not ready after $((SECONDS - started_at))s of start; logs in $dir/log:
 $(tail -20 "$dir/log/$what.log" 2>/dev/null)"
         fi
         sleep 0.5
-        waited=$((waited + 1))
     done
 }
 
 # Whether something listens on 127.0.0.1:PORT.
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-node_state() { sinfo -h -N -o '%t' 2>/dev/null | head -1; }
+node_state() { { bounded 10 sinfo -h -N -o '%t' 2>/dev/null || true; } | head -1; }
 
 node_takes_jobs() {
     case "$(node_state)" in idle|alloc|mix|comp) return 0 ;; *) return 1 ;; esac
@@ -194,6 +203,8 @@ node_takes_jobs() {
 start() {
     [ "$(id -u)" -eq 0 ] || fail "run as root (the daemons run as root here)"
     install_packages
+    started_at=$SECONDS
+    deadline=$((SECONDS + timeout))
     mkdir -p "$dir"/{munge,run,log,state,spool}
     chmod 0755 "$dir" "$dir/munge"
     # One start at a time: a second caller waits, then finds everything up.
@@ -213,23 +224,24 @@ start() {
         done
         write_config
     fi
+    say "starting munged, slurmctld and slurmd (ports $port and $((port + 1)), state in $dir)"
     start_munged
     start_daemon slurmctld
     start_daemon slurmd
-    local waited=0
+    local state
     until node_takes_jobs; do
-        if [ "$(node_state)" = down ] || [ "$(node_state)" = drain ]; then
-            scontrol update NodeName="$(hostname -s)" State=RESUME >/dev/null 2>&1 || true
+        state=$(node_state)
+        if [ "$state" = down ] || [ "$state" = drain ]; then
+            bounded 10 scontrol update NodeName="$(hostname -s)" State=RESUME >/dev/null 2>&1 || true
         fi
-        if [ "$waited" -ge $((timeout * 2)) ]; then
-            fail "node not idle after ${timeout}s (state '$(node_state)'); logs in $dir/log:
+        if [ "$SECONDS" -ge "$deadline" ]; then
+            fail "node not idle after $((SECONDS - started_at))s (state '$state'); logs in $dir/log:
 $(tail -10 "$dir/log/slurmctld.log" 2>/dev/null)
 $(tail -10 "$dir/log/slurmd.log" 2>/dev/null)"
         fi
         sleep 0.5
-        waited=$((waited + 1))
     done
-    say "running: node $(hostname -s) $(node_state), $(sinfo -h -o '%c' | head -1) CPUs (SLURM_CONF=$conf)"
+    say "running: node $(hostname -s) $(node_state), $(bounded 10 sinfo -h -o '%c' | head -1) CPUs (SLURM_CONF=$conf)"
 }
 
 stop() {
@@ -237,12 +249,12 @@ stop() {
     # Jobs first, while the controller still runs, so that no job step outlives the cluster.
     if running_pid slurmctld >/dev/null; then
         local jobs
-        jobs=$(squeue -h -o '%i' 2>/dev/null || true)
+        jobs=$(bounded 10 squeue -h -o '%i' 2>/dev/null || true)
         if [ -n "$jobs" ]; then
             # shellcheck disable=SC2086
-            scancel $jobs 2>/dev/null || true
+            bounded 10 scancel $jobs 2>/dev/null || true
             for _ in $(seq 1 40); do
-                [ -z "$(squeue -h -o '%i' 2>/dev/null)" ] && break
+                [ -z "$(bounded 10 squeue -h -o '%i' 2>/dev/null)" ] && break
                 sleep 0.5
             done
         fi
@@ -275,7 +287,7 @@ status() {
         fi
     done
     if [ "$ok" = 0 ]; then
-        sinfo -N -o '%N %t %c' 2>/dev/null || true
+        bounded 10 sinfo -N -o '%N %t %c' 2>/dev/null || true
         node_takes_jobs || ok=1
     fi
     return "$ok"
