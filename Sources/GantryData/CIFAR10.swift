@@ -147,4 +147,23 @@ extension CIFAR10 {
         }
         return bytes
     }
+
+    /// `dataset` as CIFAR-10's files (`gantry prepare --format cifar10`): its samples in order,
+    /// split as evenly as can be over the five training batches (the first ones take one more),
+    /// and batches.meta.txt when it names exactly ten classes. Every batch gets at least one
+    /// record, so the dataset needs five samples or more.
+    public static func files(of dataset: any Dataset) -> [(name: String, bytes: [UInt8])] {
+        precondition(dataset.count >= batchNames.count, "CIFAR-10 batches need at least \(batchNames.count) samples, \(dataset.name) has \(dataset.count)")
+        var files: [(name: String, bytes: [UInt8])] = []
+        var first = 0
+        for (b, name) in batchNames.enumerated() {
+            let count = dataset.count / batchNames.count + (b < dataset.count % batchNames.count ? 1 : 0)
+            files.append((name, records(of: dataset, indices: first ..< first + count)))
+            first += count
+        }
+        if dataset.classNames.count == classCount {
+            files.append((metaName, Array((dataset.classNames.joined(separator: "\n") + "\n").utf8)))
+        }
+        return files
+    }
 }

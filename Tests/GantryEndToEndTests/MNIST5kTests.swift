@@ -33,19 +33,19 @@ final class MNIST5kTests: XCTestCase {
                                                 "--batch", "8", "--steps", "2", "--out", scratch + "/run28"])
         XCTAssertEqual(trained.status, 0, trained.output)
 
-        // color32: MNIST-5k as five CIFAR-10 batches of 1000, with the digits' names.
+        // color32: MNIST-5k written by `gantry prepare --format cifar10`: five CIFAR-10 batches
+        // of 1000, with the digits' names.
         let colored = try makeDataset("color32:idx:" + directory, seed: 4)
-        for (b, name) in CIFAR10.batchNames.enumerated() {
-            let records = CIFAR10.records(of: colored, indices: b * 1000 ..< (b + 1) * 1000)
-            XCTAssertTrue(FileManager.default.createFile(atPath: scratch + "/" + name, contents: Data(records)))
-        }
-        let names = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
-        try (names.joined(separator: "\n") + "\n").write(toFile: scratch + "/batches.meta.txt", atomically: true, encoding: .utf8)
-        let cifar = try makeDataset("cifar10:" + scratch, seed: 0)
+        let cifarDirectory = scratch + "/cifar"
+        let prepared = try GantryProcess.direct(["prepare", "--data", "color32:idx:" + directory, "--seed", "4",
+                                                 "--format", "cifar10", "--to", cifarDirectory])
+        XCTAssertEqual(prepared.status, 0, prepared.output)
+        let cifar = try makeDataset("cifar10:" + cifarDirectory, seed: 0)
         XCTAssertEqual(cifar.count, 5000)
-        XCTAssertEqual(cifar.classNames, names)
+        XCTAssertEqual(cifar.classNames, colored.classNames)
         XCTAssertEqual((0..<5000).map { cifar.label(ofSample: $0) }, (0..<5000).map { colored.label(ofSample: $0) })
-        let trained32 = try GantryProcess.direct(["train", "--model", "dcgan32", "--data", "cifar10:" + scratch,
+        XCTAssertEqual(CIFAR10.records(of: cifar, indices: 0..<5000), CIFAR10.records(of: colored, indices: 0..<5000))
+        let trained32 = try GantryProcess.direct(["train", "--model", "dcgan32", "--data", "cifar10:" + cifarDirectory,
                                                   "--batch", "8", "--steps", "2", "--out", scratch + "/run32"])
         XCTAssertEqual(trained32.status, 0, trained32.output)
     }

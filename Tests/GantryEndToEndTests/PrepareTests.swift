@@ -60,6 +60,39 @@ final class PrepareTests: XCTestCase {
         XCTAssertTrue(noSize.errorLines.first?.contains("needs --size") ?? false, noSize.output)
     }
 
+    /// `--format cifar10`: the folder as CIFAR-10 batches that `cifar10:` reads back as the
+    /// folder's samples (to the byte) and labels; what does not fit the format is refused.
+    func testPrepareWritesCIFAR10BatchesThatReadBackAsTheFolder() throws {
+        let directory = root + "/cifar"
+        let prepare = ["prepare", "--data", "folder:\(root)/images", "--size", "32", "--format", "cifar10", "--to", directory]
+        let written = try GantryProcess.direct(prepare)
+        XCTAssertEqual(written.status, 0, written.output)
+        // 8 samples over five batches: 2, 2, 2, 1, 1 records. Two classes: no batches.meta.txt.
+        let sizes = try CIFAR10.batchNames.map { try XCTUnwrap(FileManager.default.attributesOfItem(atPath: directory + "/" + $0)[.size] as? Int) }
+        XCTAssertEqual(sizes, [2, 2, 2, 1, 1].map { $0 * CIFAR10.recordBytes })
+        XCTAssertFalse(FileManager.default.fileExists(atPath: directory + "/" + CIFAR10.metaName))
+
+        let folder = try ImageFolder(directory: root + "/images", shape: SampleShape(channels: 3, height: 32, width: 32))
+        let cifar = try CIFAR10(directory: directory)
+        XCTAssertEqual((0..<8).map { cifar.label(ofSample: $0) }, (0..<8).map { folder.label(ofSample: $0) })
+        XCTAssertEqual(CIFAR10.records(of: cifar, indices: 0..<8), CIFAR10.records(of: folder, indices: 0..<8))
+
+        let cases: [(String, [String], String)] = [
+            ("existing directory", prepare, "already exists; pass --force"),
+            ("not 3x32x32", ["prepare", "--data", "glyphs", "--format", "cifar10", "--to", root + "/glyphs"], "1x28x28"),
+            ("a file as --to", ["prepare", "--data", "color32:glyphs", "--format", "cifar10", "--to", root + "/fruit-file", "--force"], "is a file"),
+        ]
+        FileManager.default.createFile(atPath: root + "/fruit-file", contents: Data("keep".utf8))
+        for (name, arguments, mention) in cases {
+            let refused = try GantryProcess.direct(arguments)
+            XCTAssertEqual(refused.status, 64, "\(name): \(refused.output)")
+            XCTAssertEqual(refused.errorLines.count, 1, "\(name): \(refused.output)")
+            XCTAssertTrue(refused.errorLines.first?.contains(mention) ?? false, "\(name): \(refused.output)")
+        }
+        XCTAssertEqual(try String(contentsOfFile: root + "/fruit-file", encoding: .utf8), "keep")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: root + "/glyphs"))
+    }
+
     func testTrainingOnTheFolderAndOnItsPackOnTwoRanks() throws {
         let pack = root + "/fruit.gpack"
         let prepared = try GantryProcess.direct(["prepare", "--data", "folder:\(root)/images", "--to", pack, "--size", "32"])
