@@ -67,6 +67,26 @@ final class MemoryBudgetTests: XCTestCase {
         XCTAssertEqual(estimate - without, Double(penalty.allocatedFloats))
     }
 
+    /// --eval-every adds the evaluation's generator (a chunk at a time) and its classifier,
+    /// which is what an `ImageClassifier` allocates, to the float.
+    func testEvaluationIsCounted() throws {
+        let shape = Shape(channels: 1, height: 28, width: 28)
+        let classifier = ImageClassifier(shape: shape, classes: 10)
+        let held = classifier.features.parameters.count + classifier.features.gradients.count + classifier.features.state.count
+            + classifier.features.activationMemoryFloats + classifier.head.parameters.count + classifier.head.gradients.count
+            + classifier.head.activationMemoryFloats + classifier.features.scratch.allocatedFloats
+        XCTAssertEqual(ImageClassifier.memoryFloats(shape: shape, classes: 10), Double(held))
+
+        func budget(_ flags: [String]) throws -> MemoryBudget {
+            try TrainingPlan(options: try TrainingOptions.parse(["--model", "dcgan28", "--data", "glyphs", "--batch", "16"] + flags),
+                             worldSize: 1).memoryBudget
+        }
+        let architecture = Architecture(.dcgan28)
+        let evaluation = TrainedGenerator.chunkMemoryFloats(architecture: architecture, chunk: TrainedGenerator.chunkSize(for: .dcgan28))
+            + ImageClassifier.memoryFloats(shape: shape, classes: 10)
+        XCTAssertEqual(try budget(["--eval-every", "100"]).bytes - (try budget([])).bytes, 4 * evaluation, accuracy: 1)
+    }
+
     /// A batch the node cannot hold is a usage error naming both amounts, the source of the
     /// limit and the flag; the estimate grows with the batch and the dataset's bytes.
     func testRefusalNamesWhatIsNeededAndWhatThereIs() throws {

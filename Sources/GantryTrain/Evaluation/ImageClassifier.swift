@@ -37,6 +37,14 @@ public final class ImageClassifier {
         head = Network(name: "classifier head", layers: [Linear(Self.featureCount, classes)], batchSize: Self.batch, scratch: scratch)
     }
 
+    /// Floats a classifier for `shape` and `classes` holds, trained or not (its networks and
+    /// their own scratch space): what `--eval-every` adds to a training run's budget.
+    public static func memoryFloats(shape: Shape, classes: Int) -> Double {
+        let networks = [NetworkFootprint(layers: featureLayers(shape), batch: batch),
+                        NetworkFootprint(layers: [Linear(featureCount, classes)], batch: batch)]
+        return networks.reduce(0) { $0 + $1.trainingFloats } + NetworkFootprint.scratchFloats(networks)
+    }
+
     static func featureLayers(_ input: Shape) -> [Layer] {
         var layers: [Layer] = [], shape = input, channels = 32
         repeat {

@@ -37,13 +37,22 @@ public struct TrainedGenerator {
     /// Samples per forward pass, so that memory does not grow with the count. At least the
     /// run's picture count: the default `gantry sample` then runs the batch the run's pictures
     /// ran, and reproduces them bit for bit (a GEMM's rounding may depend on its size).
-    public var chunkSize: Int { max(256, pictureCount) }
+    public var chunkSize: Int { Self.chunkSize(for: model) }
+
+    /// `chunkSize` for a generator of `model`.
+    public static func chunkSize(for model: ModelKind) -> Int { max(256, SamplePicture.count(for: model)) }
 
     /// Floats that generating `count` samples a chunk at a time holds (the generator at its
     /// chunk's batch and the chunk's noise), whatever the count.
     public func chunkMemoryFloats(count: Int) -> Double {
-        let n = min(chunkSize, count)
-        return NetworkFootprint(layers: architecture.generatorLayers(), batch: n).inferenceFloats + Double(n * model.noiseDimension)
+        Self.chunkMemoryFloats(architecture: architecture, chunk: min(chunkSize, count))
+    }
+
+    /// The same for a generator of `architecture` run `chunk` samples at a time, before any
+    /// checkpoint exists (the training run's budget for `--eval-every`).
+    public static func chunkMemoryFloats(architecture: Architecture, chunk: Int) -> Double {
+        NetworkFootprint(layers: architecture.generatorLayers(), batch: chunk).inferenceFloats
+            + Double(chunk * architecture.kind.noiseDimension)
     }
 
     /// Runs G (evaluation mode) over the first `count` vectors of `noise`, a chunk at a time:

@@ -107,8 +107,9 @@ public struct TrainingPlan {
 
 extension TrainingPlan {
     /// `train` on one rank: the trainer's model (`Architecture.trainerFloats`), G's moving
-    /// average (`--g-ema-kimg`), the generator of the run's sample pictures and its noise, and
-    /// the dataset's own memory, which every rank holds.
+    /// average (`--g-ema-kimg`), the generator of the run's sample pictures and its noise,
+    /// `--eval-every`'s generator and classifier, and the dataset's own memory, which every
+    /// rank holds.
     public var memoryBudget: MemoryBudget {
         let model = self.model, pictures = SamplePicture.count(for: model), architecture = self.architecture
         // The picture generator shares the trainer's scratch space: at batches above the
@@ -118,7 +119,16 @@ extension TrainingPlan {
             + Double(pictures * model.noiseDimension)
         let counts = architecture.parameterCounts
         let average = options.gEmaKimg > 0 ? Double(counts.generator.parameters + counts.generator.state) : 0
-        let floats = architecture.trainerFloats(batch: localBatch, gradientPenalty: options.r1 > 0) + average + pictureFloats
+        // --eval-every: the evaluation's generator, a chunk at a time (counted whole: its
+        // workspace may grow the shared scratch space past the trainer's), and the classifier.
+        var evaluation = 0.0
+        if options.evalEvery > 0 {
+            evaluation = TrainedGenerator.chunkMemoryFloats(architecture: architecture, chunk: TrainedGenerator.chunkSize(for: model))
+            if dataset.isLabelled {
+                evaluation += ImageClassifier.memoryFloats(shape: architecture.sampleShape, classes: dataset.classNames.count)
+            }
+        }
+        let floats = architecture.trainerFloats(batch: localBatch, gradientPenalty: options.r1 > 0) + average + pictureFloats + evaluation
         let batch = options.globalBatch.map { "--global-batch \($0) (\(localBatch) per rank)" }
             ?? "--batch \(localBatch)"
         return MemoryBudget(what: "\(model.rawValue) at \(batch)", bytes: 4 * floats + Double(dataset.residentBytes),
