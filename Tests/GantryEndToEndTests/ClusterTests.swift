@@ -183,33 +183,37 @@ struct LocalSlurm {
                                             "REQUEUE_HOLD", "REQUEUE_FED", "RESIZING", "SUSPENDED", "STAGE_OUT",
                                             "SIGNALING", "STOPPED"]
 
-    /// Installs Slurm when missing (apt-get), starts it, and registers its stop.
+    /// Installs Slurm when missing (apt-get), starts it, and registers its stop. A start that
+    /// fails is retried with a fresh state directory and port pair (another program may hold
+    /// the port; a daemon may not come up once): three failures fail the test with the
+    /// script's output, which holds the daemons' logs.
     static func start(_ test: XCTestCase) throws -> LocalSlurm {
         guard getuid() == 0 else { throw XCTSkip("a local Slurm needs root (its daemons run as root)") }
         let root = try temporaryDirectory("slurm")
-        var lastFailure = ""
-        // A random port pair, retried when another program holds it.
-        for _ in 0..<3 {
+        test.addTeardownBlock { try? FileManager.default.removeItem(atPath: root) }
+        var failures: [String] = []
+        for attempt in 0..<3 {
             let port = Int.random(in: 20000..<40000) & ~1
             let slurm = LocalSlurm(root: root, environment: [
-                "GANTRY_SLURM_DIR": root + "/slurm", "GANTRY_SLURM_PORT": String(port),
-                "SLURM_CONF": root + "/slurm/slurm.conf", "GANTRY_BIN": GantryProcess.binary,
+                "GANTRY_SLURM_DIR": root + "/slurm-\(attempt)", "GANTRY_SLURM_PORT": String(port),
+                "SLURM_CONF": root + "/slurm-\(attempt)/slurm.conf", "GANTRY_BIN": GantryProcess.binary,
                 "GANTRY_RUNS": root + "/runs",
-                // The script's own limit once the packages are installed; it then fails with
-                // the daemons' logs instead of running into the limit below.
-                "GANTRY_SLURM_TIMEOUT": "240"])
+                // The script's own limit once the packages are installed (a start takes a second
+                // or two here); it then fails with the daemons' logs.
+                "GANTRY_SLURM_TIMEOUT": "120"])
             test.addTeardownBlock {
                 let stopped = try? slurm.command([script, "stop"], limit: 120)
                 XCTAssertEqual(stopped?.status, 0, "local-slurm.sh stop: \(stopped?.output ?? "did not run")")
-                try? FileManager.default.removeItem(atPath: root)
             }
             // Installing the packages on a fresh machine takes a minute or two.
             let started = try slurm.command([script, "start"], limit: 900)
-            if started.status == 0 { return slurm }
-            lastFailure = started.output
-            guard started.stderr.contains("is taken by another program") else { break }
+            if started.status == 0 {
+                if !failures.isEmpty { print("LocalSlurm: started at attempt \(attempt + 1) after:\n" + failures.joined(separator: "\n")) }
+                return slurm
+            }
+            failures.append("attempt \(attempt + 1) (port \(port)), status \(started.status):\n\(started.output)")
         }
-        throw SlurmFailure(message: "local-slurm.sh start failed:\n\(lastFailure)")
+        throw SlurmFailure(message: "local-slurm.sh start failed three times:\n" + failures.joined(separator: "\n"))
     }
 
     func command(_ arguments: [String], limit: Int = 60, environment extra: [String: String] = [:]) throws -> GantryProcess.Outcome {
