@@ -83,5 +83,6 @@ final class ArchitectureTests: XCTestCase {
     }
 
     /// docs/quality.md's short configuration (measured there over seeds).
-    static let bestShortConfiguration = ["--steps", "40000", "--global-batch", "128", "--r1", "1", "--g-ema-kimg", "5"]
+    static let bestShortConfiguration = ["--steps", "40000", "--global-batch", "128", "--r1", "1", "--g-ema-kimg", "5",
+                                         "--lr-g", "8e-4", "--lr-d", "8e-4", "--lr-decay", "linear"]
 }
