@@ -53,7 +53,7 @@ struct Inspect: ParsableCommand {
               model \(printable(header.model)), dataset \(printable(header.dataset)), sample shape \(header.sampleShape.map(String.init).joined(separator: "x")), z \(header.noiseDimension)
               step \(header.step), epoch \(header.sampler.epoch), batches drawn \(header.sampler.batchCounter)
               saved by \(header.worldSize) rank\(header.worldSize == 1 ? "" : "s"), global batch \(header.globalBatch), seed \(header.random.seed) (\(header.random.generator))
-              lr G \(options.lrG), lr D \(options.lrD), betas (\(options.beta1), \(options.beta2)), d-steps \(options.dSteps), g-loss \(options.gLoss.rawValue)
+              lr G \(options.lrG), lr D \(options.lrD)\(options.lrDecay == .none ? "" : " (\(options.lrDecay.rawValue) decay from \(options.lrDecayStart) of the steps)"), betas (\(options.beta1), \(options.beta2)), d-steps \(options.dSteps), g-loss \(options.gLoss.rawValue)
               networks \(ModelKind(rawValue: header.model).map { Architecture($0, options: options).summary } ?? "of an unknown model")
               written by Gantry \(printable(header.gantryVersion))\(header.runId.map { ", run \(printable($0))" } ?? "")
               G's moving average: \(average.map { "half-life \($0.halfLifeKimg.map { "\($0)" } ?? "?") kimg, \($0.images) images averaged" } ?? "none")

@@ -55,11 +55,13 @@ final class ArchitectureTests: XCTestCase {
         try? FileManager.default.removeItem(atPath: root)
     }
 
-    /// The best short configuration of docs/quality.md learns grid25 as the issue asks: at
-    /// least 20 of the 25 modes covered and at least 80% of the samples high-quality (within
-    /// 3 std of a mode; PyTorch's vanilla GAN of this size reaches about 8% after 10,000 steps,
-    /// DESIGN.md). With the default BLAS kernels and with OpenBLAS's generic fallback ones
-    /// (Prescott), whose different rounding must not matter.
+    /// The best configuration of docs/quality.md, at 40,000 steps, learns grid25 beyond the
+    /// issue's bar (20 modes, 80% high-quality): at least 24 of the 25 modes covered, at least
+    /// 90% of the samples high-quality (within 3 std of a mode; PyTorch's vanilla GAN of this
+    /// size reaches about 8% after 10,000 steps, DESIGN.md) and a reverse KL of at most 0.03
+    /// (every run measured: 25 modes, 93-96% HQ, reverse KL at most 0.006). With the default
+    /// BLAS kernels and with OpenBLAS's generic fallback ones (Prescott), whose different
+    /// rounding must not matter.
     func testR1AndMovingAverageLearnGrid25OnTwoRanks() throws {
         try learnGrid25(label: "default kernels", extraMPI: [])
         try learnGrid25(label: "OPENBLAS_CORETYPE=Prescott", extraMPI: ["-x", "OPENBLAS_CORETYPE=Prescott"])
@@ -77,11 +79,13 @@ final class ArchitectureTests: XCTestCase {
         let quality = try XCTUnwrap(result["high_quality_share"] as? Double, file: file, line: line)
         let reverseKL = try XCTUnwrap(result["reverse_kl"] as? Double, file: file, line: line)
         print("grid25, \(Self.bestShortConfiguration.joined(separator: " ")) on 2 ranks, \(label): \(covered)/25 modes, high-quality share \(quality), reverse KL \(reverseKL)")
-        XCTAssertGreaterThanOrEqual(covered, 20, evaluation.stdout, file: file, line: line)
-        XCTAssertGreaterThanOrEqual(quality, 0.80, evaluation.stdout, file: file, line: line)
+        XCTAssertGreaterThanOrEqual(covered, 24, evaluation.stdout, file: file, line: line)
+        XCTAssertGreaterThanOrEqual(quality, 0.90, evaluation.stdout, file: file, line: line)
+        XCTAssertLessThanOrEqual(reverseKL, 0.03, evaluation.stdout, file: file, line: line)
         try? FileManager.default.removeItem(atPath: (run as NSString).deletingLastPathComponent)
     }
 
-    /// docs/quality.md's short configuration (measured there over seeds).
-    static let bestShortConfiguration = ["--steps", "40000", "--global-batch", "128", "--r1", "1", "--g-ema-kimg", "5"]
+    /// docs/quality.md's best configuration (measured there over 10 seeds of 50,000 steps), at 40,000 steps.
+    static let bestShortConfiguration = ["--steps", "40000", "--global-batch", "128", "--r1", "1", "--g-ema-kimg", "5",
+                                         "--lr-g", "8e-4", "--lr-d", "8e-4", "--lr-decay", "linear"]
 }

@@ -72,6 +72,25 @@ final class ResumeTests: XCTestCase {
         XCTAssertEqual(try Checkpoint.load(root + "/interrupted/checkpoints/step-000006.gckpt").generatorEMA?.images, 6 * 16)
     }
 
+    /// --lr-decay: a run resumed from its step-S checkpoint into a new directory (the options,
+    /// --steps 2S included, come from the checkpoint) ends with the bits of the straight run,
+    /// whose learning rates decayed from step S/2; and the decay changed the weights.
+    func testMLPResumeWithLearningRateDecayIsBitIdentical() throws {
+        let flags = ["--model", "mlp", "--data", "ring8", "--steps", "60", "--checkpoint-every", "30", "--sample-every", "60"]
+        let decay = ["--lr-decay", "linear", "--lr-decay-start", "0.25"]
+        _ = try train(ranks: 2, flags + decay + ["--out", root + "/straight"])
+        _ = try train(ranks: 2, ["--resume", root + "/straight/checkpoints/step-000030.gckpt", "--out", root + "/resumed"])
+        _ = try train(ranks: 2, flags + ["--out", root + "/constant"])
+        let load = { (run: String) in try CheckpointFile.parse(try AtomicFile.read("\(self.root)/\(run)/checkpoints/step-000060.gckpt"), source: run) }
+        let (straight, resumed, constant) = (try load("straight"), try load("resumed"), try load("constant"))
+        for section in straight.sections where !["header", "metrics"].contains(section.name) {
+            XCTAssertEqual(section.payload, resumed.section(section.name)?.payload, "section \(section.name) differs after resuming")
+        }
+        XCTAssertNotEqual(straight.section("G.parameters")?.payload, constant.section("G.parameters")?.payload,
+                          "the decay did not change G's weights")
+        XCTAssertEqual(try Checkpoint.load(root + "/resumed/checkpoints/step-000060.gckpt").header.trainingOptions(source: "resumed").lrDecay, .linear)
+    }
+
     /// 2 ranks to step S, then 1 rank with the same global batch to 2S: the same trajectory as
     /// 2 ranks all the way, up to float rounding.
     func testResumeOnFewerRanksContinuesTheTrajectory() throws {

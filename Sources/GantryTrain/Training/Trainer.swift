@@ -221,6 +221,11 @@ public final class Trainer {
         // D's logits: one per sample, or one per packed group of samples (--pack).
         let n = discriminator.outputBatchSize
         var losses = StepLosses()
+        // --lr-decay: this step's learning rates, a function of the step alone (every rank, and a
+        // resumed run, uses the same).
+        let decay = plan.options.lrDecay.factor(step: step, of: plan.totalSteps, start: plan.options.lrDecayStart)
+        discriminatorOptimizer.learningRate = plan.options.lrD * decay
+        generatorOptimizer.learningRate = plan.options.lrG * decay
         for k in 0..<plan.options.dSteps {
             // --- D phase: L_D = BCE(D(x), 1) + BCE(D(G(z)), 0), mean over the global batch.
             let batchCounter = step * plan.options.dSteps + k

@@ -158,6 +158,14 @@ public struct TrainingOptions: ParsableArguments {
     @Flag(inversion: .prefixedNo, help: "Minibatch standard deviation (Karras et al.): D's last layer also sees the features' std over groups of \(Architecture.minibatchStddevGroup) consecutive (packed) samples.")
     public var mbstd = false
 
+    // MARK: - Learning-rate decay (docs/stabilisers.md)
+
+    @Option(help: "Decay both learning rates to 0 over the run, from the step --lr-decay-start of the way through: none, linear or cosine.")
+    public var lrDecay = LearningRateDecay.none
+
+    @Option(parsing: .unconditional, help: "Share of the steps trained at the full learning rates before --lr-decay starts, in [0, 1).")
+    public var lrDecayStart = 0.5
+
     public init() {}
 
     /// Every setting at its default.
@@ -208,6 +216,9 @@ public struct TrainingOptions: ParsableArguments {
         }
         guard gEmaKimg >= 0 && gEmaKimg <= 1e9 else {
             throw ValidationError("--g-ema-kimg must be 0 (no average) or a half-life of at most 1e9 thousand images, got \(gEmaKimg)")
+        }
+        guard lrDecayStart >= 0 && lrDecayStart < 1 else {
+            throw ValidationError("--lr-decay-start must be a share of the steps in [0, 1), got \(lrDecayStart)")
         }
         try validateArchitecture()
     }
@@ -301,3 +312,4 @@ public enum NonFinitePolicy: String, CaseIterable, Codable, ExpressibleByArgumen
 extension AllreduceMode: ExpressibleByArgument {}
 extension DiscriminatorNorm: ExpressibleByArgument {}
 extension GradientCompression: ExpressibleByArgument {}
+extension LearningRateDecay: ExpressibleByArgument {}
