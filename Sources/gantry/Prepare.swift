@@ -96,19 +96,26 @@ struct Prepare: ParsableCommand {
         guard dataset.count >= CIFAR10.batchNames.count else {
             throw GantryError.usage("--format cifar10 writes \(CIFAR10.batchNames.count) batches of at least one image; --data \(printable(data)) has \(dataset.count)")
         }
-        if let name = dataset.classNames.first(where: { $0.contains(where: \.isNewline) || $0.trimmingCharacters(in: .whitespaces).isEmpty }) {
-            throw GantryError.usage("--format cifar10 names the classes one a line; the class name '\(printable(name))' cannot be written so")
-        }
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: to, isDirectory: &isDirectory), !isDirectory.boolValue {
             throw GantryError.usage("--to \(to) is a file; --format cifar10 writes a directory")
+        }
+        let files = CIFAR10.files(of: dataset)
+        // The class names must read back as written: checked by the reader's own parser.
+        if let meta = files.first(where: { $0.name == CIFAR10.metaName }) {
+            do {
+                let names = try CIFAR10.parseClassNames(meta.bytes, path: to + "/" + CIFAR10.metaName)
+                guard names == dataset.classNames else { throw GantryError("names with blanks at their ends") }
+            } catch {
+                throw GantryError.usage("--format cifar10 names the classes one a line; the class names of --data \(printable(data)) "
+                    + "cannot be written so (\(error))")
+            }
         }
         do {
             try FileManager.default.createDirectory(atPath: to, withIntermediateDirectories: true)
         } catch {
             throw GantryError("cannot create --to \(to): \(error.localizedDescription)")
         }
-        let files = CIFAR10.files(of: dataset)
         do {
             for file in files { try AtomicFile.write(file.bytes, to: to + "/" + file.name) }
         } catch let error as GantryError {
