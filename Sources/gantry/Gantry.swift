@@ -25,7 +25,7 @@ struct Gantry: ParsableCommand {
                 // Before anything else, MPI_Init above all: this may re-execute the process.
                 try KernelSelection.applyAtStart(warn: { if launcherRank == 0 { Job.warn($0) } })
             }
-            var command = try parseAsRoot()
+            var command = try parseAsRoot(expandingPreset(Array(CommandLine.arguments.dropFirst())))
             try command.run()
         } catch {
             let code = exitCode(for: error)
@@ -44,6 +44,13 @@ struct Gantry: ParsableCommand {
     static func usesBLAS(_ arguments: [String]) -> Bool {
         let words = Array(arguments.dropFirst())
         return ["train", "sample", "eval"].contains(words.first ?? "") || words.starts(with: ["bench", "step"])
+    }
+
+    /// The command line with a --preset's flags spelled out, for the subcommands that take the
+    /// training options (`train`, `bench step`); the others' arguments unchanged.
+    static func expandingPreset(_ arguments: [String]) -> [String] {
+        arguments.first == "train" || arguments.starts(with: ["bench", "step"])
+            ? TrainingOptions.expandingPreset(arguments) : arguments
     }
 
     /// This process's rank as the launcher (mpirun, srun) announces it, before MPI starts.

@@ -55,6 +55,29 @@ final class ArchitectureTests: XCTestCase {
         try? FileManager.default.removeItem(atPath: root)
     }
 
+    /// `--preset pacgan` alone picks the mlp model and PacGAN's networks, in `train` and in
+    /// `bench step` (whose own default model is dcgan28), and flags given after it win.
+    func testPacGANPresetShapesTrainAndBenchStep() throws {
+        let root = try temporaryDirectory("arch-preset")
+        let run = root + "/run"
+        let train = try GantryProcess.mpirun(ranks: 2, [
+            "train", "--preset", "pacgan", "--data", "grid25", "--steps", "2", "--sync-bn", "--lr-g", "0.0003", "--out", run])
+        XCTAssertEqual(train.status, 0, train.output)
+        let inspect = try GantryProcess.direct(["inspect", run])
+        XCTAssertEqual(inspect.status, 0, inspect.output)
+        for line in ["model mlp, dataset grid25", "global batch 100", "lr G 0.0003, lr D 0.0001, betas (0.8, 0.999)",
+                     "networks --g-widths 400,400,400,400 --d-widths 200,200,200 --g-batch-norm --maxout 5"] {
+            XCTAssertTrue(inspect.stdout.contains(line), "\(line) not in: \(inspect.output)")
+        }
+
+        let bench = try GantryProcess.direct(["bench", "step", "--preset", "pacgan", "--batch", "20", "--steps", "1", "--warmup", "0", "--json"])
+        XCTAssertEqual(bench.status, 0, bench.output)
+        XCTAssertTrue(bench.stdout.contains("\"model\":\"mlp\""), bench.output)
+        XCTAssertTrue(bench.stdout.contains("\"batch\":20"), bench.output)
+        XCTAssertTrue(bench.stdout.contains("\"flops_per_image\":9324800"), bench.output)  // PacGAN's networks, not mlp's 128,128
+        try? FileManager.default.removeItem(atPath: root)
+    }
+
     /// The best configuration of docs/quality.md, at 40,000 steps, learns grid25 beyond the
     /// issue's bar (20 modes, 80% high-quality): at least 24 of the 25 modes covered, at least
     /// 90% of the samples high-quality (within 3 std of a mode; PyTorch's vanilla GAN of this

@@ -233,8 +233,9 @@ public struct TrainingOptions: ParsableArguments {
                    "--maxout=5", "--lr-g=0.0001", "--lr-d=0.0001", "--beta1=0.8", "--global-batch=100"],
     ]
 
-    /// `arguments` with the flags of the preset they name (`--preset NAME`) put before them, so
-    /// that the flags given win; a preset's batch gives way to a --batch or --global-batch given.
+    /// `arguments` with the flags of the preset they name (`--preset NAME`) put before the first
+    /// flag (after any subcommand words such as `bench step`), so that the flags given win; a
+    /// preset's batch gives way to a --batch or --global-batch given.
     public static func expandingPreset(_ arguments: [String]) -> [String] {
         var name: String?
         for (i, argument) in arguments.enumerated() {
@@ -243,7 +244,10 @@ public struct TrainingOptions: ParsableArguments {
         }
         guard let name, let flags = presets[name] else { return arguments }  // an unknown name: validate() says so
         let batchGiven = arguments.contains { ["--batch", "--global-batch"].contains($0.split(separator: "=").first.map(String.init)) }
-        return flags.filter { !(batchGiven && $0.hasPrefix("--global-batch")) } + arguments
+        var expanded = arguments
+        expanded.insert(contentsOf: flags.filter { !(batchGiven && $0.hasPrefix("--global-batch")) },
+                        at: arguments.firstIndex { $0.hasPrefix("-") } ?? arguments.endIndex)
+        return expanded
     }
 
     /// Bounds of --g-widths and --d-widths (they also bound the size of a checkpoint).
