@@ -9,7 +9,13 @@
 # the table row: modes covered (by a high-quality sample), modes holding >= 1% of the samples,
 # high-quality share and reverse KL, each as mean ± standard error over the seeds, then the
 # steps and the mean wall time of a run. Runs go to DIR/seed-K (default: a new folder under
-# runs/); a DIR/seed-K that holds a run is refused by gantry train, never overwritten.
+# runs/), their results to DIR/results.tsv.
+#
+# A measurement may be spread over several sittings: run the same command with the same --out
+# again (or with more --seeds) and the seeds already in DIR/results.tsv are kept, not trained
+# again; the table covers all of them. DIR/configuration records what DIR measures; another
+# configuration in the same DIR is refused. A seed whose run was interrupted (a DIR/seed-K without
+# a result) is moved aside to DIR/seed-K.interrupted-TIME and trained afresh: nothing is deleted.
 #
 # Example (PacGAN's networks, packing 2):
 #   launch/quality-2d.sh --data grid25 --steps 50000 --seeds 3 -- --preset pacgan --pack 2
@@ -45,12 +51,29 @@ extra=()
 cores=$(nproc)
 if [ "$ranks" -gt "$cores" ]; then extra+=(--oversubscribe --bind-to none); fi
 mkdir -p "$out"
+# The measurement a folder holds: another one is refused, so that sittings are never mixed.
+configuration="--data $data --steps $steps --ranks $ranks -- ${flags[*]:-}"
+if [ -s "$out/configuration" ] && [ "$(cat "$out/configuration")" != "$configuration" ]; then
+    echo "$script: $out holds the measurement '$(cat "$out/configuration")', not '$configuration': use another --out" >&2
+    exit 2
+fi
+echo "$configuration" > "$out/configuration"
 
 # One line per seed: seed, modes covered, modes with >= 1%, HQ share, reverse KL, seconds.
 results="$out/results.tsv"
-: > "$results"
+touch "$results"
 for seed in $(seq 1 "$seeds"); do
     run="$out/seed-$seed"
+    if grep -q "^$seed	" "$results"; then
+        echo "seed $seed: measured before (in $results)"
+        continue
+    fi
+    if [ -e "$run" ]; then
+        aside="$run.interrupted-$(date -u +%Y%m%d-%H%M%S)"
+        echo "seed $seed: $run has no result (an interrupted run): moved to $aside, trained again"
+        mv "$run" "$aside"
+        if [ -e "$run.log" ]; then mv "$run.log" "$aside.log"; fi
+    fi
     start=$(date +%s%N)
     if ! "${MPIRUN:-mpirun}" -np "$ranks" ${extra[@]+"${extra[@]}"} "$binary" train --model mlp --data "$data" \
             --steps "$steps" --seed "$seed" --log-every 5000 --sample-every "$steps" --checkpoint-every "$steps" \
@@ -80,4 +103,4 @@ awk -F'\t' -v label="$label" -v steps="$steps" -v ranks="$ranks" -v data="$data"
         printf "|---|---|---|---|---|---|---|---|---|\n"
         printf "| %s | %s | %d | %.1f ± %.1f | %.1f ± %.1f | %.1f ± %.1f | %.3f ± %.3f | %d | %.0f |\n", data, label, n,
                mean(2), se(2), mean(3), se(3), 100 * mean(4), 100 * se(4), mean(5), se(5), steps, mean(6)
-    }' "$results"
+    }' <(sort -n "$results" | awk -F'\t' -v seeds="$seeds" '$1 <= seeds')

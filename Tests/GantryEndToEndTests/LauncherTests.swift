@@ -111,6 +111,42 @@ final class LauncherTests: XCTestCase {
         XCTAssertEqual(warnings.count - 1, 1, outcome.output)
     }
 
+    /// launch/quality-2d.sh measures seed after seed, and a measurement spread over several
+    /// sittings continues where it stopped: seeds with a result are kept, an interrupted seed's
+    /// run is moved aside (not deleted) and trained again, and another configuration in the
+    /// same folder is refused.
+    func testQuality2DScriptContinuesAMeasurement() throws {
+        let root = try temporaryDirectory("quality-2d"), out = root + "/grid25"
+        let script = Self.repository + "/launch/quality-2d.sh"
+        func measure(seeds: Int, flags: [String] = ["--global-batch", "32"]) throws -> GantryProcess.Outcome {
+            try GantryProcess.command([script, "--data", "grid25", "--steps", "30", "--seeds", String(seeds), "--ranks", "1",
+                                       "--out", out, "--"] + flags, limit: 120, environment: Self.environment)
+        }
+        func results() throws -> [String] {
+            try String(contentsOfFile: out + "/results.tsv", encoding: .utf8).split(separator: "\n").map(String.init)
+        }
+        let first = try measure(seeds: 2)
+        XCTAssertEqual(first.status, 0, first.output)
+        XCTAssertEqual(try results().map { $0.prefix(2) }, ["1\t", "2\t"], first.output)
+        XCTAssertTrue(first.stdout.contains("| grid25 | --global-batch 32 | 2 | "), first.output)
+
+        try FileManager.default.createDirectory(atPath: out + "/seed-3", withIntermediateDirectories: false)
+        let more = try measure(seeds: 3)
+        XCTAssertEqual(more.status, 0, more.output)
+        XCTAssertTrue(more.stdout.contains("seed 1: measured before"), more.output)
+        XCTAssertTrue(more.stdout.contains("seed 3: \(out)/seed-3 has no result (an interrupted run): moved to"), more.output)
+        XCTAssertEqual(try results().count, 3, more.output)
+        XCTAssertTrue(more.stdout.contains("| grid25 | --global-batch 32 | 3 | "), more.output)
+        let entries = try FileManager.default.contentsOfDirectory(atPath: out)
+        XCTAssertEqual(entries.filter { $0.hasPrefix("seed-3.interrupted-") && !$0.hasSuffix(".log") }.count, 1, "\(entries)")
+
+        let other = try measure(seeds: 3, flags: ["--global-batch", "64"])
+        XCTAssertEqual(other.status, 2, other.output)
+        XCTAssertTrue(other.stderr.contains("holds the measurement '--data grid25 --steps 30 --ranks 1 -- --global-batch 32'"), other.output)
+        XCTAssertEqual(try results().count, 3, other.output)
+        try? FileManager.default.removeItem(atPath: root)
+    }
+
     /// local.sh: one rank per physical core by default, -n anywhere, a clear error otherwise.
     func testLocalShRanks() throws {
         let echo = Self.environment.merging(["MPIRUN": "echo"]) { $1 }
