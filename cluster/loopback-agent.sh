@@ -8,7 +8,7 @@
 # Each "node" gets its own session directory base, as real nodes have their own /tmp: the
 # daemons all have this machine's hostname, so in the shared /tmp/ompi.HOSTNAME.UID they
 # would race to create the same job directory ("mkdir ... File exists", then "ORTE does not
-# know how to route a message"), about one launch in 30.
+# know how to route a message"), about one launch in 40.
 host=$1
 shift
 OMPI_MCA_orte_tmpdir_base=${TMPDIR:-/tmp}/gantry-loopback-node-$host
