@@ -2,7 +2,7 @@
 import PackageDescription
 
 // Gantry: data-parallel GAN training over MPI. One module per layer of the design:
-// C libraries (CMPI, CBLAS, CPNG, CZlib, CJPEG, CHalf, CPUInfo, CJPEGCodec) -> GantryMPI / GantryNN / GantryData -> GantryTrain
+// C libraries (CMPI, CBLAS, CPNG, CZlib, CJPEG, CHalf, CPUInfo, CJPEGCodec, COneDNN) -> GantryMPI / GantryNN / GantryData -> GantryTrain
 // -> GantryBench -> gantry (docs/architecture.md).
 let package = Package(
     name: "Gantry",
@@ -29,12 +29,18 @@ let package = Package(
         // core's peak, in C for the intrinsics of each instruction set.
         .target(name: "CPUInfo", cSettings: [.unsafeFlags(["-O3"])]),
 
+        // oneDNN's convolutions behind a small C interface (its C API is descriptors, primitives
+        // and memory objects; the glue keeps them out of the layers). Debian's libdnnl runs on
+        // libgomp.
+        .target(name: "COneDNN", cSettings: [.unsafeFlags(["-O2"])],
+                linkerSettings: [.linkedLibrary("dnnl"), .linkedLibrary("gomp")]),
+
         // How WorkerPool's helper threads call a parallel loop's non-escaping closure without
         // a heap copy (see its header).
         .target(name: "CWorkerPool"),
 
         .target(name: "GantryMPI", dependencies: ["CMPI", "CHalf"]),
-        .target(name: "GantryNN", dependencies: ["CBLAS", "CPUInfo", "CWorkerPool"],
+        .target(name: "GantryNN", dependencies: ["CBLAS", "CPUInfo", "CWorkerPool", "COneDNN"],
                 swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
         .target(name: "GantryData", dependencies: ["CPNG", "CZlib", "CJPEGCodec"]),
         // The training options are argument-parser declarations (TrainingOptions), so that

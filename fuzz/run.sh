@@ -54,7 +54,7 @@ if [ "${GANTRY_FUZZ_ASAN:-1}" = 0 ]; then asan=(); fuzz_asan=fuzzer; else asan=(
 
 build_fuzzers() {
     local src="$root/Sources" mods="$build/modules" obj="$build/objects" bin="$build/bin"
-    local include=(-I "$mods" -I "$src/CBLAS" -I "$src/CMPI" -I "$src/CHalf/include" -I "$src/CPUInfo/include" -I "$build/cmodules/CWorkerPool"
+    local include=(-I "$mods" -I "$src/CBLAS" -I "$src/CMPI" -I "$src/CHalf/include" -I "$src/CPUInfo/include" -I "$build/cmodules/CWorkerPool" -I "$build/cmodules/COneDNN"
                    -I "$src/CPNG" -I "$src/CZlib" -I "$src/CJPEG" -I "$src/CJPEGCodec/include" -I "$root/fuzz/CFuzzer")
     local flag
     for flag in $(pkg-config --cflags-only-I ompi openblas libpng zlib libjpeg); do include+=(-Xcc "$flag"); done
@@ -74,7 +74,8 @@ build_fuzzers() {
                    $(for module in GantryNN GantryMPI GantryData GantryTrain; do sources "$src/$module"; done) \
                    $(sources "$parser/ArgumentParserToolInfo") $(sources "$parser/ArgumentParser") \
                    "$src"/CHalf/*.c "$src"/CHalf/include/* "$src"/CJPEGCodec/*.c "$src"/CJPEGCodec/include/* \
-                   "$src"/CPUInfo/*.c "$src"/CPUInfo/include/* "$src"/CWorkerPool/*.c "$src"/CWorkerPool/include/*; } \
+                   "$src"/CPUInfo/*.c "$src"/CPUInfo/include/* "$src"/CWorkerPool/*.c "$src"/CWorkerPool/include/* \
+                   "$src"/COneDNN/*.c "$src"/COneDNN/include/*; } \
              | sha256sum | cut -d' ' -f1)
     if [ -x "$bin/checkpoint-fuzzer" ] && [ -x "$bin/idx-fuzzer" ] && [ -x "$bin/cifar-fuzzer" ] && [ -x "$bin/jpeg-fuzzer" ] \
         && [ -x "$bin/pack-fuzzer" ] && [ "$(cat "$build/stamp" 2>/dev/null)" = "$stamp" ]; then
@@ -88,14 +89,18 @@ build_fuzzers() {
     # GantryMPI's C kernels (fp16), compiled as SwiftPM does.
     echo "fuzz:   clang CHalf"
     clang -O3 -I "$src/CHalf/include" -c "$src/CHalf/half.c" -o "$obj/CHalf.o" || return 1
-    # GantryNN's C parts: the CPU's features and FMA loop, the worker pool's closure calls.
-    # SwiftPM writes CWorkerPool's module map itself (its include/ holds only the header).
-    echo "fuzz:   clang CPUInfo CWorkerPool"
+    # GantryNN's C parts: the CPU's features and FMA loop, the worker pool's closure calls,
+    # the oneDNN glue. SwiftPM writes the module maps of CWorkerPool and COneDNN itself (their
+    # include/ holds only the header); COneDNN's also links oneDNN, as Package.swift does.
+    echo "fuzz:   clang CPUInfo CWorkerPool COneDNN"
     clang -O3 -I "$src/CPUInfo/include" -c "$src/CPUInfo/cpuinfo.c" -o "$obj/CPUInfo.o" || return 1
     clang -O2 -I "$src/CWorkerPool/include" -c "$src/CWorkerPool/part_body.c" -o "$obj/CWorkerPool.o" || return 1
-    mkdir -p "$build/cmodules/CWorkerPool" || return 1
+    clang -O2 -I "$src/COneDNN/include" -c "$src/COneDNN/onednn_convolution.c" -o "$obj/COneDNN.o" || return 1
+    mkdir -p "$build/cmodules/CWorkerPool" "$build/cmodules/COneDNN" || return 1
     printf 'module CWorkerPool {\n    header "%s"\n    export *\n}\n' "$src/CWorkerPool/include/CWorkerPool.h" \
         > "$build/cmodules/CWorkerPool/module.modulemap" || return 1
+    printf 'module COneDNN {\n    header "%s"\n    link "dnnl"\n    link "gomp"\n    export *\n}\n' \
+        "$src/COneDNN/include/COneDNN.h" > "$build/cmodules/COneDNN/module.modulemap" || return 1
     # The JPEG codec's C side (libjpeg calls, setjmp) is code under test: coverage and ASan.
     echo "fuzz:   clang CJPEGCodec"
     clang -O2 -g -fsanitize=fuzzer-no-link${asan:+,address} -I "$src/CJPEGCodec/include" -c "$src/CJPEGCodec/jpeg_codec.c" \
@@ -124,7 +129,7 @@ build_fuzzers() {
     local name file objects
     for name in checkpoint idx cifar jpeg pack; do
         case $name in
-            checkpoint) file=CheckpointFuzz.swift; objects=("$obj"/GantryNN.o "$obj"/CPUInfo.o "$obj"/CWorkerPool.o "$obj"/CHalf.o "$obj"/GantryMPI.o "$obj"/GantryData.o "$obj"/CJPEGCodec.o
+            checkpoint) file=CheckpointFuzz.swift; objects=("$obj"/GantryNN.o "$obj"/CPUInfo.o "$obj"/CWorkerPool.o "$obj"/COneDNN.o "$obj"/CHalf.o "$obj"/GantryMPI.o "$obj"/GantryData.o "$obj"/CJPEGCodec.o
                                                              "$obj"/ArgumentParserToolInfo.o "$obj"/ArgumentParser.o "$obj"/GantryTrain.o) ;;
             idx) file=IDXFuzz.swift; objects=("$obj"/GantryData.o "$obj"/CJPEGCodec.o) ;;
             cifar) file=CIFARFuzz.swift; objects=("$obj"/GantryData.o "$obj"/CJPEGCodec.o) ;;

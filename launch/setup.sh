@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs what Gantry needs when it is missing: OpenMPI, OpenBLAS, libpng, zlib and libjpeg-turbo (Debian
-# packages). Safe to run again: it does nothing when everything is there. An MPI already on
+# Installs what Gantry needs when it is missing: OpenMPI, OpenBLAS, oneDNN, libpng, zlib and libjpeg-turbo
+# (Debian packages). Safe to run again: it does nothing when everything is there. An MPI already on
 # the PATH that is not Debian's (`module load openmpi`) is used as it is, never replaced.
 set -euo pipefail
 . "$(dirname "$0")/env.sh"
@@ -16,6 +16,8 @@ case "$mpirun" in
        } ;;
 esac
 pkg-config --exists openblas 2>/dev/null || missing+=(libopenblas-dev)
+# oneDNN ships no pkg-config file: its header says whether it is there.
+[ -e /usr/include/oneapi/dnnl/dnnl.h ] || missing+=(libdnnl-dev)
 pkg-config --exists libpng 2>/dev/null || missing+=(libpng-dev)
 pkg-config --exists zlib 2>/dev/null || missing+=(zlib1g-dev)
 pkg-config --exists libjpeg 2>/dev/null || missing+=(libjpeg62-turbo-dev)

@@ -131,7 +131,9 @@ public final class StepBenchmark {
     /// The BLAS, the CPU, and the rates against the FMA peak of the cores the BLAS threads use.
     func kernelFigures(achieved: Double) -> StepBenchmarkReport.Kernels {
         let cores = fmaPeak * Double(trainer.plan.options.threads)
-        return StepBenchmarkReport.Kernels(blas: .current, cpu: .current, fmaIsa: fmaISA.name, fmaPeakGflops: fmaPeak,
+        return StepBenchmarkReport.Kernels(blas: .current, cpu: .current,
+                                           convolutions: ConvolutionBackend.describe([trainer.generator, trainer.discriminator]),
+                                           fmaIsa: fmaISA.name, fmaPeakGflops: fmaPeak,
                                            shareOfFmaPeak: achieved / cores, sgemmShareOfFmaPeak: sgemm.best / cores)
     }
 

@@ -52,6 +52,8 @@ public struct StepBenchmarkReport: Codable {
     public struct Kernels: Codable {
         public var blas: BLASDescription
         public var cpu: CPUDescription
+        /// Which code runs the convolutions (ConvolutionBackend.describe).
+        public var convolutions: String
         /// The instructions of the multiply-add loop (VectorISA.name).
         public var fmaIsa: String
         /// One core's peak: the multiply-add loop's best GFLOP/s (FMAPeak).
@@ -105,6 +107,7 @@ public struct StepBenchmarkReport: Codable {
         let k = kernels
         return """
           BLAS:               \(k.blas.summary)
+          convolutions:       \(k.convolutions)
           CPU:                \(k.cpu.model) (\(k.cpu.isa))
           FMA peak:           \(fixed(k.fmaPeakGflops, 1)) GFLOP/s per core (\(k.fmaIsa) multiply-add loop); \
         sgemm reaches \(percent(k.sgemmShareOfFmaPeak)), the iteration \(percent(k.shareOfFmaPeak)) of it \

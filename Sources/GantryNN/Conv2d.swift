@@ -3,6 +3,9 @@
 /// Weight stored `(Cout, Cin, k, k)` row-major, then the bias `(Cout)` when present.
 /// Output size per side: `(H + 2p − k) / s + 1`.
 ///
+/// With the oneDNN backend (ConvolutionBackend) oneDNN runs all three passes instead; what
+/// follows is Gantry's own code, the reference.
+///
 /// Forward is im2col over the whole batch and one GEMM: the weight viewed as a
 /// `Cout × Cin·k·k` matrix times the `Cin·k·k × N·Hout·Wout` column matrix is directly the
 /// channel-major `(Cout, N, Hout, Wout)` output. (A column matrix larger than
@@ -20,13 +23,18 @@ public final class Conv2d: ConvolutionLayer, Layer {
         let geometry = WindowGeometry(channels: input.channels, height: input.height, width: input.width,
                                       kernel: kernel, stride: stride, padding: padding, threads: workers.threads)
         super.init(input: input, output: Shape(channels: outChannels, height: geometry.outHeight, width: geometry.outWidth),
-                   bias: bias, geometry: geometry, workers: workers)
+                   bias: bias, geometry: geometry, workers: workers, transposed: false)
     }
 
     public func forward(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, batch: Int, training: Bool) {
         let positions = outputShape.spatial, columns = geometry.columnCount(batch: batch)
         workers.forEachPart(of: batch) { part, worker in
             let column = column(worker: worker, batch: batch)
+            if let onednn {
+                onednn.forward(input, weight: weight, into: output, samples: part, batch: batch,
+                               piece: onednn.pieceSamples(batch: batch, workers: workers), worker: worker, arena: column)
+                return
+            }
             geometry.forEachChunk(of: part) { samples in
                 geometry.im2col(input, into: column, batch: batch, samples: samples)
                 // Y[:, chunk] (Cout × n·Hout·Wout) = W (Cout × Cin·k·k) · col (Cin·k·k × n·Hout·Wout)
@@ -47,6 +55,18 @@ public final class Conv2d: ConvolutionLayer, Layer {
         workers.forEachPart(of: batch) { part, worker in
             let column = column(worker: worker, batch: batch)
             let weightGradient = accumulateParameterGradients ? weightGradient(worker: worker, batch: batch) : nil
+            if let onednn {
+                let piece = onednn.pieceSamples(batch: batch, workers: workers)
+                if let weightGradient {
+                    onednn.backwardWeights(input, outputGradient, addingInto: weightGradient, samples: part,
+                                           batch: batch, piece: piece, worker: worker, arena: column)
+                }
+                if let inputGradient {
+                    onednn.backwardData(outputGradient, weight: weight, into: inputGradient, samples: part,
+                                        batch: batch, piece: piece, worker: worker, arena: column)
+                }
+                return
+            }
             if let inputGradient { geometry.zero(inputGradient, batch: batch, samples: part) }
             geometry.forEachChunk(of: part) { samples in
                 let n = samples.count * positions, dY = outputGradient + samples.lowerBound * positions

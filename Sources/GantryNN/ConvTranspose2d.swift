@@ -9,7 +9,8 @@
 /// positions are exactly the input pixels, so the shared Conv2d geometry taken over the
 /// output describes this layer too. Backward mirrors Conv2d's forward: dCol = im2col(dY).
 /// Like Conv2d, a column matrix larger than `WindowGeometry.chunkFloats` is handled a chunk
-/// of samples at a time.
+/// of samples at a time. With the oneDNN backend (ConvolutionBackend) oneDNN's
+/// deconvolution runs all three passes instead.
 public final class ConvTranspose2d: ConvolutionLayer, Layer {
     public init(input: Shape, outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0, bias: Bool = true) {
         ConvolutionLayer.validate("ConvTranspose2d", input: input, outChannels: outChannels,
@@ -24,13 +25,18 @@ public final class ConvTranspose2d: ConvolutionLayer, Layer {
                                       kernel: kernel, stride: stride, padding: padding, threads: workers.threads)
         assert(geometry.outHeight == input.height && geometry.outWidth == input.width)
         super.init(input: input, output: Shape(channels: outChannels, height: outHeight, width: outWidth),
-                   bias: bias, geometry: geometry, workers: workers)
+                   bias: bias, geometry: geometry, workers: workers, transposed: true)
     }
 
     public func forward(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, batch: Int, training: Bool) {
         let positions = inputShape.spatial, columns = geometry.columnCount(batch: batch)   // N·Hin·Win
         workers.forEachPart(of: batch) { part, worker in
             let column = column(worker: worker, batch: batch)
+            if let onednn {
+                onednn.forward(input, weight: weight, into: output, samples: part, batch: batch,
+                               piece: onednn.pieceSamples(batch: batch, workers: workers), worker: worker, arena: column)
+                return
+            }
             geometry.zero(output, batch: batch, samples: part)
             geometry.forEachChunk(of: part) { samples in
                 // col (Cout·k·k × n·Hin·Win) = Wᵀ (Cout·k·k × Cin) · X[:, chunk] (Cin × n·Hin·Win)
@@ -52,6 +58,18 @@ public final class ConvTranspose2d: ConvolutionLayer, Layer {
         workers.forEachPart(of: batch) { part, worker in
             let column = column(worker: worker, batch: batch)
             let weightGradient = accumulateParameterGradients ? weightGradient(worker: worker, batch: batch) : nil
+            if let onednn {
+                let piece = onednn.pieceSamples(batch: batch, workers: workers)
+                if let inputGradient {
+                    onednn.backwardData(outputGradient, weight: weight, into: inputGradient, samples: part,
+                                        batch: batch, piece: piece, worker: worker, arena: column)
+                }
+                if let weightGradient {
+                    onednn.backwardWeights(input, outputGradient, addingInto: weightGradient, samples: part,
+                                           batch: batch, piece: piece, worker: worker, arena: column)
+                }
+                return
+            }
             geometry.forEachChunk(of: part) { samples in
                 let n = samples.count * positions, offset = samples.lowerBound * positions
                 // dCol (Cout·k·k × n·Hin·Win): the output gradient gathered back onto the input pixels.

@@ -15,8 +15,11 @@ public class ConvolutionLayer {
     var weightGradient: UnsafeMutablePointer<Float>!
     /// The threads forward and backward split the batch over (the shared pool when built).
     let workers: WorkerPool
-    /// The workspace: one column matrix chunk per worker, then one weight-gradient buffer per
-    /// worker but the first (see `weightGradient(worker:batch:)`).
+    /// oneDNN's version of this layer, when the backend is oneDNN and it takes the shape
+    /// (ConvolutionBackend); nil runs Gantry's im2col + sgemm.
+    let onednn: OneDNNConvolution?
+    /// The workspace: one column matrix chunk (or oneDNN arena) per worker, then one
+    /// weight-gradient buffer per worker but the first (see `weightGradient(worker:batch:)`).
     var workspace: UnsafeMutablePointer<Float>!
 
     /// Checks the arguments common to both layers; a subclass calls it first, as its shape
@@ -29,12 +32,16 @@ public class ConvolutionLayer {
         precondition(padding >= 0, "\(layer): padding must be non-negative (got \(padding))")
     }
 
-    init(input: Shape, output: Shape, bias: Bool, geometry: WindowGeometry, workers: WorkerPool) {
+    init(input: Shape, output: Shape, bias: Bool, geometry: WindowGeometry, workers: WorkerPool, transposed: Bool) {
         inputShape = input
         outputShape = output
         hasBias = bias
         self.geometry = geometry
         self.workers = workers
+        onednn = ConvolutionBackend.current == .onednn
+            ? OneDNNConvolution(transposed: transposed, input: input, output: output,
+                                kernel: geometry.kernel, stride: geometry.stride, padding: geometry.padding)
+            : nil
     }
 
     public var inChannels: Int { inputShape.channels }
@@ -57,10 +64,15 @@ public class ConvolutionLayer {
         workers.threads * columnCount(batch: batch) + (workers.threads - 1) * weightCount
     }
 
-    /// Floats of one worker's column matrix chunk.
-    private func columnCount(batch: Int) -> Int { geometry.chunkCount(samples: workers.largestPart(of: batch)) }
+    /// Floats of one worker's column matrix chunk, or of its oneDNN arena if larger: a layer
+    /// on oneDNN still runs Gantry's code for the backward of its backward (R1).
+    private func columnCount(batch: Int) -> Int {
+        let chunk = geometry.chunkCount(samples: workers.largestPart(of: batch))
+        guard let onednn else { return chunk }
+        return max(chunk, onednn.arenaFloats(batch: batch, workers: workers))
+    }
 
-    /// Worker `worker`'s column matrix chunk.
+    /// Worker `worker`'s column matrix chunk or oneDNN arena.
     func column(worker: Int, batch: Int) -> UnsafeMutablePointer<Float> {
         workspace + worker * columnCount(batch: batch)
     }
@@ -87,7 +99,9 @@ public class ConvolutionLayer {
             }
         }
     }
-    public var summary: String { "\(type(of: self))(\(inChannels)→\(outChannels), k\(kernel), s\(stride), p\(padding)\(hasBias ? ", bias" : ""))" }
+    public var summary: String {
+        "\(type(of: self))(\(inChannels)→\(outChannels), k\(kernel), s\(stride), p\(padding)\(hasBias ? ", bias" : "")\(onednn == nil ? "" : ", oneDNN"))"
+    }
     /// Every weight meets every window position once: Conv2d's output pixels, ConvTranspose2d's
     /// input pixels.
     public var forwardMultiplyAddsPerSample: Int { weightCount * geometry.outHeight * geometry.outWidth }

@@ -76,6 +76,7 @@ final class BenchStepTests: XCTestCase {
         let cpu = try XCTUnwrap(kernels["cpu"] as? [String: Any], file: file, line: line)
         XCTAssertNotNil(cpu["model"] as? String, file: file, line: line)
         XCTAssertNotNil(kernels["fma_isa"] as? String, file: file, line: line)
+        XCTAssertFalse((kernels["convolutions"] as? String ?? "").isEmpty, "kernels.convolutions in \(kernels)", file: file, line: line)
         let peak = try positive(kernels, "fma_peak_gflops", file: file, line: line)
         let threads = Double(report["threads"] as? Int ?? 0)
         XCTAssertEqual(try positive(kernels, "share_of_fma_peak", file: file, line: line),
@@ -101,7 +102,7 @@ final class BenchStepTests: XCTestCase {
         = \(number("share_of_fma_peak", 3, in: kernels)) of the FMA peak \(number("fma_peak_gflops", in: kernels)) GFLOP/s \
         per core (\(kernels["fma_isa"] ?? "?"); sgemm \(number("sgemm_share_of_fma_peak", 3, in: kernels)) of it), \
         \(blas["name"] ?? "?") \(blas["version"] ?? "?") \(blas["kernels"] ?? "?") kernels (chosen by \(blas["chosen_by"] ?? "?")) \
-        on \(cpu["model"] ?? "?") (\(cpu["isa"] ?? "?")), peak resident \(number("peak_resident_mb")) MB \
+        on \(cpu["model"] ?? "?") (\(cpu["isa"] ?? "?")), convolutions: \(kernels["convolutions"] ?? "?"), peak resident \(number("peak_resident_mb")) MB \
         (model \(number("model_memory_mb")) MB), FLOPs/image \(report["flops_per_image"] ?? "?"); ms per part: \(parts)
         """)
     }
@@ -111,6 +112,14 @@ final class BenchStepTests: XCTestCase {
             let report = try bench(["--model", model, "--batch", String(batch), "--steps", String(steps), "--warmup", "1"])
             log(report)
             try checkSanity(report, model: model, batch: batch)
+            // The default backend: oneDNN takes dcgan28's four inner convolutions wherever it
+            // has AVX2 or AVX-512 kernels (docs/performance.md#onednn-as-the-convolution-backend).
+            let kernels = report["kernels"] as? [String: Any] ?? [:], isa = (kernels["cpu"] as? [String: Any])?["isa"] as? String ?? ""
+            if model == "dcgan28" && (isa.hasPrefix("avx512") || isa.hasPrefix("avx2")) {
+                XCTAssertEqual((kernels["convolutions"] as? String)?.hasPrefix("oneDNN"), true, "\(kernels)")
+                XCTAssertEqual((kernels["convolutions"] as? String)?.contains("for 4 of 8"), true, "\(kernels)")
+            }
+            if model == "mlp" { XCTAssertEqual(kernels["convolutions"] as? String, "none") }
         }
     }
 

@@ -27,20 +27,26 @@ final class WorldSizeTests: XCTestCase {
                              "--r1 10 did not change D")
         XCTAssertNil(try metrics(in: "\(root)/plain").first?["r1"], "r1 logged without --r1")
 
-        // G keeps its BatchNorm, hence --sync-bn.
-        try assertOneRankFollowedByTwo(root: root + "/dcgan", ["--model", "dcgan28", "--d-norm", "none", "--r1", "1", "--sync-bn"],
-                                       steps: 3)
+        // G keeps its BatchNorm, hence --sync-bn. With Gantry's own convolutions the two runs
+        // agree to about 1e-6. With oneDNN's they agree to about 1e-3 (measured 3e-4 for G and
+        // 1e-3 for D): its forward passes and input gradients are the same bits for 64 samples
+        // or two runs of 32 (OneDNNConvolutionTests), but its weight-gradient sums are ordered
+        // by the per-rank batch, and the first Adam steps, about lr · sign(gradient), turn a
+        // rounding difference in a near-zero gradient into a step of lr.
+        let dcgan = ["--model", "dcgan28", "--d-norm", "none", "--r1", "1", "--sync-bn"]
+        try assertOneRankFollowedByTwo(root: root + "/dcgan", dcgan + ["--conv-backend", "gantry"], steps: 3)
+        try assertOneRankFollowedByTwo(root: root + "/dcgan-onednn", dcgan + ["--conv-backend", "onednn"], steps: 3, relative: 5e-3)
     }
 
     /// Trains `flags` for `steps` on 1 rank × 64 and 2 ranks × 32 (seed 7) and asserts that G
-    /// and D end within 1e-4 (relative); returns the 1-rank checkpoint.
+    /// and D end within `relative` (1e-4 unless given); returns the 1-rank checkpoint.
     @discardableResult
-    private func assertOneRankFollowedByTwo(root: String, _ flags: [String], steps: Int,
+    private func assertOneRankFollowedByTwo(root: String, _ flags: [String], steps: Int, relative: Double = 1e-4,
                                             file: StaticString = #filePath, line: UInt = #line) throws -> Checkpoint {
         let checkpoints = try [1, 2].map { try train(ranks: $0, run: "\(root)/np\($0)", flags, steps: steps) }
         XCTAssertEqual(checkpoints[0].header.worldSize, 1, file: file, line: line)
         XCTAssertEqual(checkpoints[1].header.worldSize, 2, file: file, line: line)
-        assertSameParameters(checkpoints[0], checkpoints[1], "\(flags): 1×64 vs 2×32", file: file, line: line)
+        assertSameParameters(checkpoints[0], checkpoints[1], "\(flags): 1×64 vs 2×32", relative: relative, file: file, line: line)
         return checkpoints[0]
     }
 
@@ -52,11 +58,12 @@ final class WorldSizeTests: XCTestCase {
     }
 }
 
-/// G's and D's parameters in `one` and `two` agree within float rounding (1e-4 relative).
-func assertSameParameters(_ one: Checkpoint, _ two: Checkpoint, _ what: String, file: StaticString = #filePath, line: UInt = #line) {
+/// G's and D's parameters in `one` and `two` agree within float rounding (`relative`, 1e-4 unless given).
+func assertSameParameters(_ one: Checkpoint, _ two: Checkpoint, _ what: String, relative: Double = 1e-4,
+                          file: StaticString = #filePath, line: UInt = #line) {
     for (name, a, b) in [("G", one.generator, two.generator), ("D", one.discriminator, two.discriminator)] {
         let difference = relativeDifference(a.parameters, b.parameters)
-        XCTAssertLessThanOrEqual(difference, 1e-4, "\(what): \(name) parameters differ by \(difference) (relative)", file: file, line: line)
+        XCTAssertLessThanOrEqual(difference, relative, "\(what): \(name) parameters differ by \(difference) (relative)", file: file, line: line)
         // The runs really trained: parameters moved away from their shared start.
         XCTAssertGreaterThan(a.adamStep, 0, file: file, line: line)
     }

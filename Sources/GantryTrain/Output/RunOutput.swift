@@ -63,7 +63,7 @@ public final class RunOutput {
                                globalBatch: plan.globalBatch, totalSteps: plan.totalSteps,
                                dataset: DatasetDescription(name: plan.dataset.name, count: plan.dataset.count),
                                versions: ["gantry": GantryVersion.current, "mpi": Communicator.libraryVersion,
-                                          "openblas": BLAS.configuration],
+                                          "openblas": BLAS.configuration, "onednn": ConvolutionBackend.oneDNNVersion],
                                host: ProcessInfo.processInfo.hostName, started: now, arguments: arguments,
                                runId: RunIdentity.random(), resumedFrom: checkpointPath, resumes: [],
                                blas: .current, cpu: .current)

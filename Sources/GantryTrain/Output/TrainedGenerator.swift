@@ -27,8 +27,11 @@ public struct TrainedGenerator {
         self.path = path
         self.checkpoint = checkpoint
         model = try checkpoint.modelKind()
-        architecture = try checkpoint.architecture(source: path)
+        let options = try checkpoint.header.trainingOptions(source: path)
+        architecture = Architecture(model, options: options)
         usesAverage = checkpoint.generatorEMA != nil && !rawG
+        // The run's convolution code, so that samples and evaluations reproduce the run's own.
+        ConvolutionBackend.use(options.convBackend)
     }
 
     /// How many samples the run's own sample pictures show.

@@ -69,6 +69,7 @@ public final class Trainer {
         // The rank's threads split every layer's work, each running single-threaded GEMMs on
         // its part; the layers take the pool when built, so it is set first.
         WorkerPool.useThreads(plan.options.threads)
+        ConvolutionBackend.use(plan.options.convBackend)
         BLAS.setThreads(1)
         generator = model.makeGenerator(batch: n)
         discriminator = model.makeDiscriminator(batch: n)

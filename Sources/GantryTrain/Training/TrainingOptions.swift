@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GantryNN
 
 /// Everything `gantry train` can be asked to do. Each setting is declared here once, and
 /// everything else is derived from that declaration:
@@ -86,6 +87,9 @@ public struct TrainingOptions: ParsableArguments {
 
     @Option(parsing: .unconditional, help: "Threads per rank: every layer splits its work over them (convolutions over the batch, each thread running single-threaded GEMMs on its samples).")
     public var threads = 1
+
+    @Option(help: "Convolutions: onednn (oneDNN's direct convolutions, for the layers it has an optimised kernel for on this CPU) or gantry (Gantry's own im2col + sgemm, the reference the tests compare with).")
+    public var convBackend = ConvolutionBackend.onednn
 
     @Flag(inversion: .prefixedNo,
           help: "SyncBatchNorm: normalise with the statistics of the global batch, so k ranks follow the trajectory of one.")
@@ -314,6 +318,7 @@ public enum NonFinitePolicy: String, CaseIterable, Codable, ExpressibleByArgumen
 }
 
 extension AllreduceMode: ExpressibleByArgument {}
+extension ConvolutionBackend: ExpressibleByArgument {}
 extension DiscriminatorNorm: ExpressibleByArgument {}
 extension GradientCompression: ExpressibleByArgument {}
 extension LearningRateDecay: ExpressibleByArgument {}

@@ -1,0 +1,135 @@
+import COneDNN
+import Synchronization
+
+/// A Conv2d's or ConvTranspose2d's passes run by oneDNN (COneDNN.h), on the layer's own
+/// (C, N, H, W) tensors: each worker hands oneDNN its contiguous run of samples, which oneDNN
+/// reads and writes through strided views, converting to and from its blocked layouts in the
+/// worker's arena (part of the layer's workspace).
+///
+/// oneDNN's primitives are built for one shape, so there is one plan per (worker, samples,
+/// batch): the samples of a worker's piece and the batch whose stride the channels have. A
+/// plan's memory objects point at one call's tensors at a time, so workers never share one. The plans a
+/// training step needs are built in its first step (and one for the workspace size, when the
+/// network is built); none is built or freed in later steps.
+///
+/// A worker's part goes to oneDNN in pieces of at most `pieceFloats` floats of input and
+/// output, so that its arena, like the im2col chunks, stays a few MB whatever the batch.
+final class OneDNNConvolution {
+    /// Fewer channels than this on either side and a blocked layout (16 channels per block on
+    /// AVX-512) is mostly padding: oneDNN measured slower than Gantry's own code there
+    /// (docs/performance.md#onednn-as-the-convolution-backend).
+    static let minimumChannels = 16
+    /// Twice the im2col chunk: dcgan28's whole batch of 64 is one piece (its arena is then
+    /// about 5 MB per worker), dcgan64's goes in pieces of 21.
+    static let pieceFloats = 2 * WindowGeometry.defaultChunkFloats
+
+    private let transposed: Bool
+    private let input: Shape, output: Shape
+    private let kernel: Int, stride: Int, padding: Int
+    private let plans = Mutex<[PlanKey: Plan]>([:])
+
+    private struct PlanKey: Hashable { let worker: Int, samples: Int, batch: Int }
+    /// A plan owns its oneDNN objects; only its worker uses it, `plans` guards the dictionary.
+    private final class Plan: @unchecked Sendable {
+        let handle: OpaquePointer
+        let arenaFloats: Int
+        init(handle: OpaquePointer) {
+            self.handle = handle
+            arenaFloats = gantry_onednn_arena_floats(handle)
+        }
+        deinit { gantry_onednn_destroy(handle) }
+    }
+
+    /// The oneDNN version of a layer, or nil when the layer should keep Gantry's code: too
+    /// few channels, a 1×1 image on either side (dcgan's noise projection, a plain GEMM that
+    /// OpenBLAS does faster), or oneDNN has only its reference implementation for the shape
+    /// on this CPU.
+    init?(transposed: Bool, input: Shape, output: Shape, kernel: Int, stride: Int, padding: Int) {
+        guard min(input.channels, output.channels) >= Self.minimumChannels,
+              min(input.spatial, output.spatial) > 1 else { return nil }
+        self.transposed = transposed
+        self.input = input
+        self.output = output
+        self.kernel = kernel
+        self.stride = stride
+        self.padding = padding
+        var why = [CChar](repeating: 0, count: 256)
+        guard gantry_onednn_supported(shape(samples: 1, batch: 1), &why, why.count) != 0 else { return nil }
+    }
+
+    private func shape(samples: Int, batch: Int) -> gantry_onednn_shape {
+        gantry_onednn_shape(transposed: transposed ? 1 : 0, samples: Int32(samples), batch: Int32(batch),
+                            in_channels: Int32(input.channels), in_height: Int32(input.height), in_width: Int32(input.width),
+                            out_channels: Int32(output.channels), out_height: Int32(output.height),
+                            out_width: Int32(output.width), kernel: Int32(kernel), stride: Int32(stride),
+                            padding: Int32(padding))
+    }
+
+    /// Samples per piece when `batch` samples are split over `workers`.
+    func pieceSamples(batch: Int, workers: WorkerPool) -> Int {
+        min(workers.largestPart(of: batch), max(1, Self.pieceFloats / (input.count + output.count)))
+    }
+
+    /// Floats of arena each worker needs when `batch` samples are split over `workers`.
+    func arenaFloats(batch: Int, workers: WorkerPool) -> Int {
+        let piece = pieceSamples(batch: batch, workers: workers)
+        do { return try plan(worker: 0, samples: piece, batch: piece).arenaFloats } catch { preconditionFailure("\(error)") }
+    }
+
+    /// y = conv(x, w) for `samples` of a `batch`.
+    func forward(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>,
+                 samples: Range<Int>, batch: Int, piece: Int, worker: Int, arena: UnsafeMutablePointer<Float>) {
+        forEachPiece(of: samples, batch: batch, piece: piece, worker: worker) { plan, offset in
+            gantry_onednn_forward(plan, x + offset(input), weight, y + offset(output), arena)
+        }
+    }
+
+    /// dx = the input gradient for dy, for `samples` of a `batch` (overwritten).
+    func backwardData(_ dy: UnsafePointer<Float>, weight: UnsafePointer<Float>, into dx: UnsafeMutablePointer<Float>,
+                      samples: Range<Int>, batch: Int, piece: Int, worker: Int, arena: UnsafeMutablePointer<Float>) {
+        forEachPiece(of: samples, batch: batch, piece: piece, worker: worker) { plan, offset in
+            gantry_onednn_backward_data(plan, dy + offset(output), weight, dx + offset(input), arena)
+        }
+    }
+
+    /// dw += the weight gradient of `samples` of a `batch`.
+    func backwardWeights(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, addingInto dw: UnsafeMutablePointer<Float>,
+                         samples: Range<Int>, batch: Int, piece: Int, worker: Int, arena: UnsafeMutablePointer<Float>) {
+        forEachPiece(of: samples, batch: batch, piece: piece, worker: worker) { plan, offset in
+            gantry_onednn_backward_weights(plan, x + offset(input), dy + offset(output), dw, arena)
+        }
+    }
+
+    /// Runs `call` on each `piece` samples of `samples` (`pieceSamples`) with `worker`'s plan and the
+    /// offset of its first sample in a (C, N, H, W) tensor of a shape; a failing call is a bug
+    /// (shapes were checked when the plan was built), so it stops the rank.
+    private func forEachPiece(of samples: Range<Int>, batch: Int, piece: Int, worker: Int,
+                              _ call: (OpaquePointer, (Shape) -> Int) -> Int32) {
+        var start = samples.lowerBound
+        while start < samples.upperBound {
+            let count = min(samples.upperBound - start, piece)
+            let plan: Plan
+            do { plan = try self.plan(worker: worker, samples: count, batch: batch) } catch { preconditionFailure("\(error)") }
+            let status = call(plan.handle) { shape in start * shape.spatial }
+            precondition(status == 0, "oneDNN convolution failed (status \(status)) for \(count) of \(batch) samples")
+            start += count
+        }
+    }
+
+    private struct PlanError: Error, CustomStringConvertible { let description: String }
+
+    /// The plan for `samples` of a `batch`, built on first use.
+    private func plan(worker: Int, samples: Int, batch: Int) throws -> Plan {
+        let key = PlanKey(worker: worker, samples: samples, batch: batch)
+        return try plans.withLock { plans in
+            if let plan = plans[key] { return plan }
+            var why = [CChar](repeating: 0, count: 256)
+            guard let handle = gantry_onednn_create(shape(samples: samples, batch: batch), &why, why.count) else {
+                throw PlanError(description: String(cString: why))
+            }
+            let plan = Plan(handle: handle)
+            plans[key] = plan
+            return plan
+        }
+    }
+}
