@@ -12,17 +12,15 @@ import Synchronization
 /// training step needs are built in its first step (and one for the workspace size, when the
 /// network is built); none is built or freed in later steps.
 ///
-/// A worker's part goes to oneDNN in pieces of at most `pieceFloats` floats of input and
-/// output, so that its arena, like the im2col chunks, stays a few MB whatever the batch.
+/// A worker's part goes to oneDNN in equal pieces whose arena (the piece's input and output
+/// and the weights, in blocked layouts) fits the worker's im2col chunk
+/// (`WindowGeometry.defaultChunkFloats / threads`): the workspace then stays what Gantry's own
+/// code needs, whatever the batch, and so does the peak resident set.
 final class OneDNNConvolution {
     /// Fewer channels than this on either side and a blocked layout (16 channels per block on
     /// AVX-512) is mostly padding: oneDNN measured slower than Gantry's own code there
     /// (docs/performance.md#onednn-as-the-convolution-backend).
     static let minimumChannels = 16
-    /// Twice the im2col chunk: dcgan28's whole batch of 64 is one piece (its arena is then
-    /// about 5 MB per worker), dcgan64's goes in pieces of 21.
-    static let pieceFloats = 2 * WindowGeometry.defaultChunkFloats
-
     private let transposed: Bool
     private let input: Shape, output: Shape
     private let kernel: Int, stride: Int, padding: Int
@@ -67,13 +65,18 @@ final class OneDNNConvolution {
 
     /// Samples per piece when `batch` samples are split over `workers`.
     func pieceSamples(batch: Int, workers: WorkerPool) -> Int {
-        min(workers.largestPart(of: batch), max(1, Self.pieceFloats / (input.count + output.count)))
+        let part = workers.largestPart(of: batch)
+        let budget = WindowGeometry.defaultChunkFloats / workers.threads - input.channels * output.channels * kernel * kernel
+        let fitting = max(1, budget / (input.count + output.count))
+        let pieces = (part + fitting - 1) / fitting
+        return (part + pieces - 1) / pieces
     }
 
     /// Floats of arena each worker needs when `batch` samples are split over `workers`.
     func arenaFloats(batch: Int, workers: WorkerPool) -> Int {
         let piece = pieceSamples(batch: batch, workers: workers)
-        do { return try plan(worker: 0, samples: piece, batch: piece).arenaFloats } catch { preconditionFailure("\(error)") }
+        // Worker 0's own plan for the piece (the arena does not depend on the batch).
+        do { return try plan(worker: 0, samples: piece, batch: batch).arenaFloats } catch { preconditionFailure("\(error)") }
     }
 
     /// y = conv(x, w) for `samples` of a `batch`.
