@@ -99,10 +99,11 @@ public final class Conv2d: ConvolutionLayer, Layer {
                                    outputGradient: UnsafePointer<Float>, inputGradientAdjoint: UnsafePointer<Float>,
                                    outputGradientAdjoint: UnsafeMutablePointer<Float>?, batch: Int) {
         let positions = outputShape.spatial, columns = geometry.columnCount(batch: batch)
+        let chunkFloats = columnCount(batch: batch)   // a oneDNN arena can be smaller than an im2col chunk
         workers.forEachPart(of: batch) { part, worker in
             let column = column(worker: worker, batch: batch)
             let weightGradient = weightGradient(worker: worker, batch: batch)
-            geometry.forEachChunk(of: part) { samples in
+            geometry.forEachChunk(of: part, floats: chunkFloats) { samples in
                 let n = samples.count * positions, first = samples.lowerBound * positions
                 geometry.im2col(inputGradientAdjoint, into: column, batch: batch, samples: samples)
                 // dW (Cout × Cin·k·k) += dY[:, chunk] (Cout × n·Hout·Wout) · im2col(A)ᵀ

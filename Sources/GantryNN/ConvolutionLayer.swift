@@ -64,12 +64,12 @@ public class ConvolutionLayer {
         workers.threads * columnCount(batch: batch) + (workers.threads - 1) * weightCount
     }
 
-    /// Floats of one worker's column matrix chunk, or of its oneDNN arena if larger: a layer
-    /// on oneDNN still runs Gantry's code for the backward of its backward (R1).
-    private func columnCount(batch: Int) -> Int {
-        let chunk = geometry.chunkCount(samples: workers.largestPart(of: batch))
-        guard let onednn else { return chunk }
-        return max(chunk, onednn.arenaFloats(batch: batch, workers: workers))
+    /// Floats of one worker's column matrix chunk, or of its oneDNN arena. A layer on oneDNN
+    /// still runs Gantry's code for the backward of its backward (R1), in column chunks that
+    /// fit the arena (at least one sample's).
+    func columnCount(batch: Int) -> Int {
+        guard let onednn else { return geometry.chunkCount(samples: workers.largestPart(of: batch)) }
+        return max(onednn.arenaFloats(batch: batch, workers: workers), geometry.chunkCount(samples: 1))
     }
 
     /// Worker `worker`'s column matrix chunk or oneDNN arena.

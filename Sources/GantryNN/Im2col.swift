@@ -64,10 +64,10 @@ struct WindowGeometry {
     static var defaultChunkFloats = 1 << 20
 
     /// Samples per column chunk for a batch: the batch split into the fewest equal chunks
-    /// whose column matrices fit `chunkFloats` (at least one sample).
-    func samplesPerChunk(batch: Int) -> Int {
+    /// whose column matrices fit `floats` (`chunkFloats` unless given; at least one sample).
+    func samplesPerChunk(batch: Int, floats: Int? = nil) -> Int {
         let perSample = columnRows * outHeight * outWidth
-        let fitting = max(1, min(batch, chunkFloats / max(perSample, 1)))
+        let fitting = max(1, min(batch, (floats ?? chunkFloats) / max(perSample, 1)))
         let chunks = (batch + fitting - 1) / fitting
         return (batch + chunks - 1) / chunks
     }
@@ -83,8 +83,8 @@ struct WindowGeometry {
 
     /// Calls `body(chunk)` for consecutive chunks of `samples` (see `samplesPerChunk`).
     @inline(__always)
-    func forEachChunk(of samples: Range<Int>, _ body: (Range<Int>) -> Void) {
-        let size = samplesPerChunk(batch: samples.count)
+    func forEachChunk(of samples: Range<Int>, floats: Int? = nil, _ body: (Range<Int>) -> Void) {
+        let size = samplesPerChunk(batch: samples.count, floats: floats)
         var start = samples.lowerBound
         while start < samples.upperBound {
             body(start..<min(start + size, samples.upperBound))

@@ -28,6 +28,23 @@ final class GradientPenaltyTests: XCTestCase {
         checkBackwardOfBackward(chunked, batch: 3, seed: 155)
     }
 
+    /// A layer on oneDNN runs Gantry's backward of its backward in column chunks that fit
+    /// its oneDNN arena, here smaller than one im2col chunk of the batch.
+    func testConv2dOnOneDNNBackwardOfBackward() throws {
+        ConvolutionBackend.use(.onednn)
+        defer { ConvolutionBackend.use(.gantry) }
+        let conv = Conv2d(input: Shape(channels: 16, height: 8, width: 8), outChannels: 16, kernel: 4, stride: 2, padding: 1)
+        guard conv.onednn != nil else { throw XCTSkip("oneDNN has no fast kernels on this CPU") }
+        let saved = WindowGeometry.defaultChunkFloats
+        // A chunk of three samples' columns (256 rows × 16 positions each); the arena, three
+        // samples' input and output and the weights, is smaller, so R1 goes a sample at a time.
+        WindowGeometry.defaultChunkFloats = 3 * 256 * 16
+        let chunked = Conv2d(input: Shape(channels: 16, height: 8, width: 8), outChannels: 16, kernel: 4, stride: 2, padding: 1)
+        WindowGeometry.defaultChunkFloats = saved
+        XCTAssertLessThan(chunked.columnCount(batch: 3), chunked.geometry.chunkCount(samples: 3), "the arena must hold less than the batch's columns")
+        checkBackwardOfBackward(chunked, batch: 3, seed: 158)
+    }
+
     func testMaxoutBackwardOfBackward() {
         checkBackwardOfBackward(Maxout(Shape(channels: 3), pieces: 4), batch: 3, seed: 156, step: 1e-3)
         checkBackwardOfBackward(Maxout(Shape(channels: 2, height: 2, width: 2), pieces: 2), batch: 2, seed: 157, step: 1e-3)
