@@ -79,6 +79,33 @@ static memory filled(const memory::desc &md, engine &eng) {
 
 struct Passes { double forward, inputGradient, weightGradient; std::string impl; };
 
+// The three passes of one layer through oneDNN's primitives of one kind: Forward,
+// BackwardData and BackwardWeights are convolution_* or deconvolution_*, `direct` their
+// algorithm.
+template <typename Forward, typename BackwardData, typename BackwardWeights>
+static Passes timePasses(algorithm direct, const memory::desc &srcMD, const memory::desc &weiMD,
+                         const memory::desc &dstMD, const memory::dims &strides, const memory::dims &pad, engine &eng,
+                         stream &s, int reps) {
+    typename Forward::primitive_desc fwd({prop_kind::forward_training, direct, srcMD, weiMD, dstMD, strides, pad, pad},
+                                         eng);
+    typename BackwardData::primitive_desc bwdData({direct, srcMD, weiMD, dstMD, strides, pad, pad}, eng, fwd);
+    typename BackwardWeights::primitive_desc bwdWeights({direct, srcMD, weiMD, dstMD, strides, pad, pad}, eng, fwd);
+    memory x = filled(fwd.src_desc(), eng), W = filled(fwd.weights_desc(), eng), y = filled(fwd.dst_desc(), eng);
+    memory dx = filled(bwdData.diff_src_desc(), eng), dW = filled(bwdWeights.diff_weights_desc(), eng);
+    memory dy = filled(bwdData.diff_dst_desc(), eng);
+    Passes r;
+    r.forward = timeIt(eng, s, Forward(fwd), {{DNNL_ARG_SRC, x}, {DNNL_ARG_WEIGHTS, W}, {DNNL_ARG_DST, y}}, reps,
+                       fwd.impl_info_str());
+    r.inputGradient = timeIt(eng, s, BackwardData(bwdData),
+                             {{DNNL_ARG_DIFF_DST, dy}, {DNNL_ARG_WEIGHTS, W}, {DNNL_ARG_DIFF_SRC, dx}}, reps,
+                             bwdData.impl_info_str());
+    r.weightGradient = timeIt(eng, s, BackwardWeights(bwdWeights),
+                              {{DNNL_ARG_SRC, x}, {DNNL_ARG_DIFF_DST, dy}, {DNNL_ARG_DIFF_WEIGHTS, dW}}, reps,
+                              bwdWeights.impl_info_str());
+    r.impl = std::string(fwd.impl_info_str()) + " / " + bwdData.impl_info_str() + " / " + bwdWeights.impl_info_str();
+    return r;
+}
+
 static Passes run(const Layer &l, int batch, bool plain, engine &eng, stream &s, int reps) {
     memory::dims src = {batch, l.in, l.inSide, l.inSide}, dst = {batch, l.out, l.outSide(), l.outSide()};
     // oneDNN's weights are (out, in, k, k) for both kinds (PyTorch's ConvTranspose2d stores
@@ -87,42 +114,11 @@ static Passes run(const Layer &l, int batch, bool plain, engine &eng, stream &s,
     memory::dims strides = {l.stride, l.stride}, pad = {l.padding, l.padding};
     tag act = plain ? tag::nchw : tag::any, w = plain ? tag::oihw : tag::any;
     memory::desc srcMD(src, dt::f32, act), dstMD(dst, dt::f32, act), weiMD(wei, dt::f32, w);
-
-    Passes r;
-    if (!l.transposed) {
-        convolution_forward::primitive_desc fwd(
-            {prop_kind::forward_training, algorithm::convolution_direct, srcMD, weiMD, dstMD, strides, pad, pad}, eng);
-        convolution_backward_data::primitive_desc bwdData(
-            {algorithm::convolution_direct, srcMD, weiMD, dstMD, strides, pad, pad}, eng, fwd);
-        convolution_backward_weights::primitive_desc bwdWeights(
-            {algorithm::convolution_direct, srcMD, weiMD, dstMD, strides, pad, pad}, eng, fwd);
-        memory x = filled(fwd.src_desc(), eng), W = filled(fwd.weights_desc(), eng), y = filled(fwd.dst_desc(), eng);
-        memory dx = filled(bwdData.diff_src_desc(), eng), dW = filled(bwdWeights.diff_weights_desc(), eng);
-        memory dy = filled(bwdData.diff_dst_desc(), eng);
-        r.forward = timeIt(eng, s, convolution_forward(fwd), {{DNNL_ARG_SRC, x}, {DNNL_ARG_WEIGHTS, W}, {DNNL_ARG_DST, y}}, reps, fwd.impl_info_str());
-        r.inputGradient = timeIt(eng, s, convolution_backward_data(bwdData),
-                                 {{DNNL_ARG_DIFF_DST, dy}, {DNNL_ARG_WEIGHTS, W}, {DNNL_ARG_DIFF_SRC, dx}}, reps, bwdData.impl_info_str());
-        r.weightGradient = timeIt(eng, s, convolution_backward_weights(bwdWeights),
-                                  {{DNNL_ARG_SRC, x}, {DNNL_ARG_DIFF_DST, dy}, {DNNL_ARG_DIFF_WEIGHTS, dW}}, reps, bwdWeights.impl_info_str());
-        r.impl = std::string(fwd.impl_info_str()) + " / " + bwdData.impl_info_str() + " / " + bwdWeights.impl_info_str();
-    } else {
-        deconvolution_forward::primitive_desc fwd(
-            {prop_kind::forward_training, algorithm::deconvolution_direct, srcMD, weiMD, dstMD, strides, pad, pad}, eng);
-        deconvolution_backward_data::primitive_desc bwdData(
-            {algorithm::deconvolution_direct, srcMD, weiMD, dstMD, strides, pad, pad}, eng, fwd);
-        deconvolution_backward_weights::primitive_desc bwdWeights(
-            {algorithm::deconvolution_direct, srcMD, weiMD, dstMD, strides, pad, pad}, eng, fwd);
-        memory x = filled(fwd.src_desc(), eng), W = filled(fwd.weights_desc(), eng), y = filled(fwd.dst_desc(), eng);
-        memory dx = filled(bwdData.diff_src_desc(), eng), dW = filled(bwdWeights.diff_weights_desc(), eng);
-        memory dy = filled(bwdData.diff_dst_desc(), eng);
-        r.forward = timeIt(eng, s, deconvolution_forward(fwd), {{DNNL_ARG_SRC, x}, {DNNL_ARG_WEIGHTS, W}, {DNNL_ARG_DST, y}}, reps, fwd.impl_info_str());
-        r.inputGradient = timeIt(eng, s, deconvolution_backward_data(bwdData),
-                                 {{DNNL_ARG_DIFF_DST, dy}, {DNNL_ARG_WEIGHTS, W}, {DNNL_ARG_DIFF_SRC, dx}}, reps, bwdData.impl_info_str());
-        r.weightGradient = timeIt(eng, s, deconvolution_backward_weights(bwdWeights),
-                                  {{DNNL_ARG_SRC, x}, {DNNL_ARG_DIFF_DST, dy}, {DNNL_ARG_DIFF_WEIGHTS, dW}}, reps, bwdWeights.impl_info_str());
-        r.impl = std::string(fwd.impl_info_str()) + " / " + bwdData.impl_info_str() + " / " + bwdWeights.impl_info_str();
-    }
-    return r;
+    if (l.transposed)
+        return timePasses<deconvolution_forward, deconvolution_backward_data, deconvolution_backward_weights>(
+            algorithm::deconvolution_direct, srcMD, weiMD, dstMD, strides, pad, eng, s, reps);
+    return timePasses<convolution_forward, convolution_backward_data, convolution_backward_weights>(
+        algorithm::convolution_direct, srcMD, weiMD, dstMD, strides, pad, eng, s, reps);
 }
 
 int main(int argc, char **argv) {
