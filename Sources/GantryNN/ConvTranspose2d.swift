@@ -33,8 +33,7 @@ public final class ConvTranspose2d: ConvolutionLayer, Layer {
         workers.forEachPart(of: batch) { part, worker in
             let column = column(worker: worker, batch: batch)
             if let onednn {
-                onednn.forward(input, weight: weight, into: output, samples: part, batch: batch,
-                               piece: onednn.pieceSamples(batch: batch, workers: workers), worker: worker, arena: column)
+                onednn.forward(input, weight: weight, into: output, samples: part, batch: batch, worker: worker, arena: column)
                 return
             }
             geometry.zero(output, batch: batch, samples: part)
@@ -59,14 +58,13 @@ public final class ConvTranspose2d: ConvolutionLayer, Layer {
             let column = column(worker: worker, batch: batch)
             let weightGradient = accumulateParameterGradients ? weightGradient(worker: worker, batch: batch) : nil
             if let onednn {
-                let piece = onednn.pieceSamples(batch: batch, workers: workers)
                 if let inputGradient {
                     onednn.backwardData(outputGradient, weight: weight, into: inputGradient, samples: part,
-                                        batch: batch, piece: piece, worker: worker, arena: column)
+                                        batch: batch, worker: worker, arena: column)
                 }
                 if let weightGradient {
                     onednn.backwardWeights(input, outputGradient, addingInto: weightGradient, samples: part,
-                                           batch: batch, piece: piece, worker: worker, arena: column)
+                                           batch: batch, worker: worker, arena: column)
                 }
                 return
             }

@@ -40,7 +40,7 @@ public class ConvolutionLayer {
         self.workers = workers
         onednn = ConvolutionBackend.current == .onednn
             ? OneDNNConvolution(transposed: transposed, input: input, output: output,
-                                kernel: geometry.kernel, stride: geometry.stride, padding: geometry.padding)
+                                kernel: geometry.kernel, stride: geometry.stride, padding: geometry.padding, workers: workers)
             : nil
     }
 
@@ -69,7 +69,7 @@ public class ConvolutionLayer {
     /// fit the arena (at least one sample's).
     func columnCount(batch: Int) -> Int {
         guard let onednn else { return geometry.chunkCount(samples: workers.largestPart(of: batch)) }
-        return max(onednn.arenaFloats(batch: batch, workers: workers), geometry.chunkCount(samples: 1))
+        return max(onednn.arenaFloats(batch: batch), geometry.chunkCount(samples: 1))
     }
 
     /// Worker `worker`'s column matrix chunk or oneDNN arena.

@@ -8,22 +8,26 @@ import Synchronization
 ///
 /// oneDNN's primitives are built for one shape, so there is one plan per (worker, samples,
 /// batch): the samples of a worker's piece and the batch whose stride the channels have. A
-/// plan's memory objects point at one call's tensors at a time, so workers never share one. The plans a
-/// training step needs are built in its first step (and one for the workspace size, when the
-/// network is built); none is built or freed in later steps.
+/// plan's memory objects point at one call's tensors at a time, so workers never share one.
+/// The plans a training step needs are built in its first step (and one for the workspace
+/// size, when the network is built); none is built or freed in later steps.
 ///
 /// A worker's part goes to oneDNN in equal pieces whose arena (the piece's input and output
 /// and the weights, in blocked layouts) fits the worker's im2col chunk
-/// (`WindowGeometry.defaultChunkFloats / threads`): the workspace then stays what Gantry's own
-/// code needs, whatever the batch, and so does the peak resident set.
+/// (`WindowGeometry.defaultChunkFloats / threads` when the layer is built): the workspace
+/// then stays what Gantry's own code needs, whatever the batch, and so does the peak
+/// resident set.
 final class OneDNNConvolution {
     /// Fewer channels than this on either side and a blocked layout (16 channels per block on
     /// AVX-512) is mostly padding: oneDNN measured slower than Gantry's own code there
     /// (docs/performance.md#onednn-as-the-convolution-backend).
     static let minimumChannels = 16
+
     private let transposed: Bool
     private let input: Shape, output: Shape
     private let kernel: Int, stride: Int, padding: Int
+    /// The layer's workers, and the floats of arena each may use.
+    private let workers: WorkerPool, chunkFloats: Int
     private let plans = Mutex<[PlanKey: Plan]>([:])
 
     private struct PlanKey: Hashable { let worker: Int, samples: Int, batch: Int }
@@ -42,7 +46,7 @@ final class OneDNNConvolution {
     /// few channels, a 1×1 image on either side (dcgan's noise projection, a plain GEMM that
     /// OpenBLAS does faster), or oneDNN has only its reference implementation for the shape
     /// on this CPU.
-    init?(transposed: Bool, input: Shape, output: Shape, kernel: Int, stride: Int, padding: Int) {
+    init?(transposed: Bool, input: Shape, output: Shape, kernel: Int, stride: Int, padding: Int, workers: WorkerPool) {
         guard min(input.channels, output.channels) >= Self.minimumChannels,
               min(input.spatial, output.spatial) > 1 else { return nil }
         self.transposed = transposed
@@ -51,6 +55,8 @@ final class OneDNNConvolution {
         self.kernel = kernel
         self.stride = stride
         self.padding = padding
+        self.workers = workers
+        chunkFloats = WindowGeometry.defaultChunkFloats / workers.threads
         var why = [CChar](repeating: 0, count: 256)
         guard gantry_onednn_supported(shape(samples: 1, batch: 1), &why, why.count) != 0 else { return nil }
     }
@@ -63,51 +69,52 @@ final class OneDNNConvolution {
                             padding: Int32(padding))
     }
 
-    /// Samples per piece when `batch` samples are split over `workers`.
-    func pieceSamples(batch: Int, workers: WorkerPool) -> Int {
+    /// Samples per piece when `batch` samples are split over the workers.
+    func pieceSamples(batch: Int) -> Int {
         let part = workers.largestPart(of: batch)
-        let budget = WindowGeometry.defaultChunkFloats / workers.threads - input.channels * output.channels * kernel * kernel
+        let budget = chunkFloats - input.channels * output.channels * kernel * kernel
         let fitting = max(1, budget / (input.count + output.count))
         let pieces = (part + fitting - 1) / fitting
         return (part + pieces - 1) / pieces
     }
 
-    /// Floats of arena each worker needs when `batch` samples are split over `workers`.
-    func arenaFloats(batch: Int, workers: WorkerPool) -> Int {
-        let piece = pieceSamples(batch: batch, workers: workers)
+    /// Floats of arena each worker needs when `batch` samples are split over the workers.
+    func arenaFloats(batch: Int) -> Int {
+        let piece = pieceSamples(batch: batch)
         // Worker 0's own plan for the piece (the arena does not depend on the batch).
         do { return try plan(worker: 0, samples: piece, batch: batch).arenaFloats } catch { preconditionFailure("\(error)") }
     }
 
     /// y = conv(x, w) for `samples` of a `batch`.
     func forward(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>,
-                 samples: Range<Int>, batch: Int, piece: Int, worker: Int, arena: UnsafeMutablePointer<Float>) {
-        forEachPiece(of: samples, batch: batch, piece: piece, worker: worker) { plan, offset in
+                 samples: Range<Int>, batch: Int, worker: Int, arena: UnsafeMutablePointer<Float>) {
+        forEachPiece(of: samples, batch: batch, worker: worker) { plan, offset in
             gantry_onednn_forward(plan, x + offset(input), weight, y + offset(output), arena)
         }
     }
 
     /// dx = the input gradient for dy, for `samples` of a `batch` (overwritten).
     func backwardData(_ dy: UnsafePointer<Float>, weight: UnsafePointer<Float>, into dx: UnsafeMutablePointer<Float>,
-                      samples: Range<Int>, batch: Int, piece: Int, worker: Int, arena: UnsafeMutablePointer<Float>) {
-        forEachPiece(of: samples, batch: batch, piece: piece, worker: worker) { plan, offset in
+                      samples: Range<Int>, batch: Int, worker: Int, arena: UnsafeMutablePointer<Float>) {
+        forEachPiece(of: samples, batch: batch, worker: worker) { plan, offset in
             gantry_onednn_backward_data(plan, dy + offset(output), weight, dx + offset(input), arena)
         }
     }
 
     /// dw += the weight gradient of `samples` of a `batch`.
     func backwardWeights(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, addingInto dw: UnsafeMutablePointer<Float>,
-                         samples: Range<Int>, batch: Int, piece: Int, worker: Int, arena: UnsafeMutablePointer<Float>) {
-        forEachPiece(of: samples, batch: batch, piece: piece, worker: worker) { plan, offset in
+                         samples: Range<Int>, batch: Int, worker: Int, arena: UnsafeMutablePointer<Float>) {
+        forEachPiece(of: samples, batch: batch, worker: worker) { plan, offset in
             gantry_onednn_backward_weights(plan, x + offset(input), dy + offset(output), dw, arena)
         }
     }
 
-    /// Runs `call` on each `piece` samples of `samples` (`pieceSamples`) with `worker`'s plan and the
+    /// Runs `call` on each piece of `samples` (`pieceSamples`) with `worker`'s plan and the
     /// offset of its first sample in a (C, N, H, W) tensor of a shape; a failing call is a bug
     /// (shapes were checked when the plan was built), so it stops the rank.
-    private func forEachPiece(of samples: Range<Int>, batch: Int, piece: Int, worker: Int,
+    private func forEachPiece(of samples: Range<Int>, batch: Int, worker: Int,
                               _ call: (OpaquePointer, (Shape) -> Int) -> Int32) {
+        let piece = pieceSamples(batch: batch)
         var start = samples.lowerBound
         while start < samples.upperBound {
             let count = min(samples.upperBound - start, piece)
