@@ -54,7 +54,7 @@ static double median(std::vector<double> v) {
 // Milliseconds of one execution, median of `reps` after 3 untimed ones; NAN without timing
 // when oneDNN has only its reference implementation (`impl` "ref:…"), which is slow enough
 // (seconds per call) to hold the benchmark up for many minutes.
-static double timeIt(engine &eng, stream &s, primitive p, const std::unordered_map<int, memory> &args, int reps,
+static double timeIt(stream &s, primitive p, const std::unordered_map<int, memory> &args, int reps,
                      const char *impl) {
     if (std::string(impl).rfind("ref", 0) == 0) return NAN;
     for (int i = 0; i < 3; i++) p.execute(s, args);
@@ -94,12 +94,12 @@ static Passes timePasses(algorithm direct, const memory::desc &srcMD, const memo
     memory dx = filled(bwdData.diff_src_desc(), eng), dW = filled(bwdWeights.diff_weights_desc(), eng);
     memory dy = filled(bwdData.diff_dst_desc(), eng);
     Passes r;
-    r.forward = timeIt(eng, s, Forward(fwd), {{DNNL_ARG_SRC, x}, {DNNL_ARG_WEIGHTS, W}, {DNNL_ARG_DST, y}}, reps,
+    r.forward = timeIt(s, Forward(fwd), {{DNNL_ARG_SRC, x}, {DNNL_ARG_WEIGHTS, W}, {DNNL_ARG_DST, y}}, reps,
                        fwd.impl_info_str());
-    r.inputGradient = timeIt(eng, s, BackwardData(bwdData),
+    r.inputGradient = timeIt(s, BackwardData(bwdData),
                              {{DNNL_ARG_DIFF_DST, dy}, {DNNL_ARG_WEIGHTS, W}, {DNNL_ARG_DIFF_SRC, dx}}, reps,
                              bwdData.impl_info_str());
-    r.weightGradient = timeIt(eng, s, BackwardWeights(bwdWeights),
+    r.weightGradient = timeIt(s, BackwardWeights(bwdWeights),
                               {{DNNL_ARG_SRC, x}, {DNNL_ARG_DIFF_DST, dy}, {DNNL_ARG_DIFF_WEIGHTS, dW}}, reps,
                               bwdWeights.impl_info_str());
     r.impl = std::string(fwd.impl_info_str()) + " / " + bwdData.impl_info_str() + " / " + bwdWeights.impl_info_str();

@@ -39,7 +39,6 @@ struct gantry_onednn_convolution {
     dnnl_engine_t engine;
     dnnl_stream_t stream;
     pass forward, backward_data, backward_weights;
-    char implementation[256];
 };
 
 typedef struct {
@@ -100,20 +99,18 @@ static int operand_init(operand *op, int argument, const dnnl_memory_desc_t *pla
 
 // Sets up `p` from its primitive descriptor: the primitive, its scratchpad, and its
 // operands (inputs `in[i]` given in plain layout `in_md[i]`, queried from `pd` as
-// `in_query[i]`; likewise the output). Appends the pass's implementation to `implementation`.
-// With `probe`, only checks the implementation.
+// `in_query[i]`; likewise the output). With `probe`, only checks that the implementation
+// oneDNN chose is an optimised one.
 static int pass_init(pass *p, dnnl_primitive_desc_t pd, const int in_argument[2], const dnnl_query_t in_query[2],
                      const dnnl_memory_desc_t *in_md[2], int out_argument, dnnl_query_t out_query,
-                     const dnnl_memory_desc_t *out_md, int accumulate, dnnl_engine_t engine,
-                     char *implementation, size_t capacity, int probe, failure *fail) {
+                     const dnnl_memory_desc_t *out_md, int accumulate, dnnl_engine_t engine, int probe,
+                     failure *fail) {
     const char *impl = NULL;
     CHECK(dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl));
     if (strncmp(impl, "ref", 3) == 0) {
         snprintf(fail->why, fail->capacity, "oneDNN has only its reference implementation (%s) for this shape", impl);
         return 0;
     }
-    size_t used = strlen(implementation);
-    snprintf(implementation + used, capacity - used, "%s%s", used ? " / " : "", impl);
     if (probe) return 1;
     CHECK(dnnl_primitive_create(&p->primitive, pd));
     size_t floats = 0;
@@ -144,7 +141,7 @@ static int create(gantry_onednn_convolution *plan, gantry_onednn_shape shape, in
     pthread_once(&once, create_shared_engine);
     CHECK(shared_engine_status);
     plan->engine = shared_engine;
-    CHECK(dnnl_stream_create(&plan->stream, plan->engine, dnnl_stream_default_flags));
+    if (!probe) CHECK(dnnl_stream_create(&plan->stream, plan->engine, dnnl_stream_default_flags));
     omp_set_num_threads(1);  // the primitives are laid out for the one thread that will run them
 
     // Gantry's layouts, and "any" for oneDNN to choose its own. Activations are (C, N, H, W):
@@ -202,14 +199,12 @@ static int create(gantry_onednn_convolution *plan, gantry_onednn_shape shape, in
     const dnnl_query_t forward_queries[2] = {dnnl_query_src_md, dnnl_query_weights_md},
                        data_queries[2] = {dnnl_query_diff_dst_md, dnnl_query_weights_md},
                        weights_queries[2] = {dnnl_query_src_md, dnnl_query_diff_dst_md};
-    size_t capacity = sizeof plan->implementation;
     ok = ok && pass_init(&plan->forward, forward_pd, forward_args, forward_queries, forward_in, DNNL_ARG_DST,
-                         dnnl_query_dst_md, &dst, 0, plan->engine, plan->implementation, capacity, probe, fail);
+                         dnnl_query_dst_md, &dst, 0, plan->engine, probe, fail);
     ok = ok && pass_init(&plan->backward_data, data_pd, data_args, data_queries, data_in, DNNL_ARG_DIFF_SRC,
-                         dnnl_query_diff_src_md, &src, 0, plan->engine, plan->implementation, capacity, probe, fail);
+                         dnnl_query_diff_src_md, &src, 0, plan->engine, probe, fail);
     ok = ok && pass_init(&plan->backward_weights, weights_pd, weights_args, weights_queries, weights_in,
-                         DNNL_ARG_DIFF_WEIGHTS, dnnl_query_diff_weights_md, &weights, 1, plan->engine,
-                         plan->implementation, capacity, probe, fail);
+                         DNNL_ARG_DIFF_WEIGHTS, dnnl_query_diff_weights_md, &weights, 1, plan->engine, probe, fail);
     if (forward_pd) dnnl_primitive_desc_destroy(forward_pd);
     if (data_pd) dnnl_primitive_desc_destroy(data_pd);
     if (weights_pd) dnnl_primitive_desc_destroy(weights_pd);
@@ -256,9 +251,7 @@ int gantry_onednn_supported(gantry_onednn_shape shape, char *why, size_t why_cap
     gantry_onednn_convolution plan;
     memset(&plan, 0, sizeof plan);
     failure fail = {why, why_capacity};
-    int ok = create(&plan, shape, 1, &fail);
-    if (plan.stream) dnnl_stream_destroy(plan.stream);
-    return ok;
+    return create(&plan, shape, 1, &fail);
 }
 
 size_t gantry_onednn_arena_floats(const gantry_onednn_convolution *plan) {
@@ -272,8 +265,6 @@ void gantry_onednn_version(char *text, size_t capacity) {
     const dnnl_version_t *version = dnnl_version();
     snprintf(text, capacity, "%d.%d.%d", version->major, version->minor, version->patch);
 }
-
-const char *gantry_onednn_implementation(const gantry_onednn_convolution *plan) { return plan->implementation; }
 
 // ------------------------------------------------------------------------------------------
 // One call: the caller's pointers into the plain memories, the arena into the blocked ones,

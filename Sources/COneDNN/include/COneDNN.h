@@ -36,8 +36,6 @@ void gantry_onednn_version(char *text, size_t capacity);
 
 /// Floats of arena a call needs (the largest of the three passes).
 size_t gantry_onednn_arena_floats(const gantry_onednn_convolution *plan);
-/// oneDNN's implementations of the three passes, e.g. "jit:avx512_core".
-const char *gantry_onednn_implementation(const gantry_onednn_convolution *plan);
 
 /// y = conv(x, w). Returns 0, or oneDNN's status code.
 int gantry_onednn_forward(gantry_onednn_convolution *plan, const float *x, const float *w, float *y, float *arena);
