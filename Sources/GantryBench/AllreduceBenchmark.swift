@@ -1,3 +1,4 @@
+import GantryData
 import GantryMPI
 import GantryNN
 import GantryTrain

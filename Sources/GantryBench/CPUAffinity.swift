@@ -1,4 +1,4 @@
-import Foundation
+import GantryData
 
 /// The CPUs this process may run on, so that a benchmark shows whether a rank with
 /// `--threads T` was given T cores (mpirun binds a rank to one core by default: see
@@ -13,7 +13,7 @@ enum CPUAffinity {
         else { return [] }
         // "0-3,6": ranges and single CPUs.
         return line.dropFirst("Cpus_allowed_list:".count).split(separator: ",").flatMap { item -> [Int] in
-            let bounds = item.split(separator: "-").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+            let bounds = item.split(separator: "-").compactMap { Int($0.trimmingWhitespace()) }
             guard let first = bounds.first, let last = bounds.last, first <= last else { return [] }
             return Array(first...last)
         }

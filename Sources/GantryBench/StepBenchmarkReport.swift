@@ -1,3 +1,4 @@
+import GantryData
 import GantryTrain
 
 /// What one `gantry bench step` measured (rank 0's figures). Times are medians over the

@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 
 // Mode coverage for the 2-D mixtures, as in the Unrolled-GAN / VEEGAN papers: a
 // generated point is "high quality" (HQ) when it lies within 3 std of its nearest
@@ -113,6 +113,6 @@ public struct ModeCoverage: Equatable, CustomStringConvertible {
 
     public var description: String {
         let share = (highQualityShare * 1000).rounded() / 10
-        return "modes \(modesCovered)/\(modes) covered (\(modesWithOnePercent) with ≥1%), HQ \(share)% of \(samples), reverse KL \(String(format: "%.4f", reverseKL))"
+        return "modes \(modesCovered)/\(modes) covered (\(modesWithOnePercent) with ≥1%), HQ \(share)% of \(samples), reverse KL \(fixed(reverseKL, 4))"
     }
 }

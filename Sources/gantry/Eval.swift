@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import GantryData
 import GantryTrain
 
 struct Eval: ParsableCommand {
@@ -40,22 +40,21 @@ struct Eval: ParsableCommand {
                          remedy: "free memory on this node").check(worldSize: 1)
         let coverage = try trained.evaluateModes(count: count, seed: generator.seed(of: trained))
         if json {
-            let object: [String: Any] = [
-                "checkpoint": trained.path, "step": trained.checkpoint.header.step,
-                "dataset": trained.checkpoint.header.dataset, "samples": coverage.samples,
-                "modes": coverage.modes, "modes_covered": coverage.modesCovered,
-                "modes_with_1_percent": coverage.modesWithOnePercent,
-                "high_quality_share": coverage.highQualityShare, "reverse_kl": coverage.reverseKL,
-            ]
-            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
-            print(String(decoding: data, as: UTF8.self))
+            let object: JSONValue = .object([
+                "checkpoint": .string(trained.path), "step": .integer(trained.checkpoint.header.step),
+                "dataset": .string(trained.checkpoint.header.dataset), "samples": .integer(coverage.samples),
+                "modes": .integer(coverage.modes), "modes_covered": .integer(coverage.modesCovered),
+                "modes_with_1_percent": .integer(coverage.modesWithOnePercent),
+                "high_quality_share": .number(coverage.highQualityShare), "reverse_kl": .number(coverage.reverseKL),
+            ])
+            print(String(decoding: try object.encoded(), as: UTF8.self))
         } else {
             print("""
             \(trained.path) (step \(trained.checkpoint.header.step), \(trained.checkpoint.header.dataset)), \(coverage.samples) samples:
               modes covered:              \(coverage.modesCovered) of \(coverage.modes)
               modes with >= 1% of samples: \(coverage.modesWithOnePercent) of \(coverage.modes)
-              high-quality share:         \(String(format: "%.3f", coverage.highQualityShare))
-              reverse KL (nearest modes): \(String(format: "%.4f", coverage.reverseKL))
+              high-quality share:         \(fixed(coverage.highQualityShare, 3))
+              reverse KL (nearest modes): \(fixed(coverage.reverseKL, 4))
             """)
         }
     }

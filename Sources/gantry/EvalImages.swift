@@ -1,4 +1,4 @@
-import Foundation
+import GantryData
 import GantryTrain
 
 /// `gantry eval` of an image model: the model's metrics beside the floor of held-out real
@@ -22,25 +22,21 @@ struct EvalImages {
                                            progress: progress)
         let metrics = trained.evaluateImages(count: count, seed: seed, evaluator: evaluator)
         if json {
-            var object: [String: Any] = [
-                "checkpoint": trained.path, "step": trained.checkpoint.header.step, "dataset": dataset.name,
-                "generator": trained.usesAverage ? "moving average" : "trained", "model": try jsonObject(metrics), "floor": try jsonObject(evaluator.floor),
+            var object: [String: JSONValue] = [
+                "checkpoint": .string(trained.path), "step": .integer(trained.checkpoint.header.step), "dataset": .string(dataset.name),
+                "generator": .string(trained.usesAverage ? "moving average" : "trained"),
+                "model": try JSONValue(encoding: metrics), "floor": try JSONValue(encoding: evaluator.floor),
             ]
             if let classifier = evaluator.classifier {
-                object["classifier_held_out_accuracy"] = classifier.heldOutAccuracy
-                object["classifier_held_out_count"] = classifier.heldOutCount
+                object["classifier_held_out_accuracy"] = .number(classifier.heldOutAccuracy)
+                object["classifier_held_out_count"] = .integer(classifier.heldOutCount)
             }
-            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
-            print(String(decoding: data, as: UTF8.self))
+            print(String(decoding: try JSONValue.object(object).encoded(), as: UTF8.self))
             return
         }
         print("\(trained.path) (step \(trained.checkpoint.header.step), \(trained.generatorName)) against \(dataset.name):")
         print(Self.table(model: metrics, floor: evaluator.floor))
         if evaluator.classifier == nil { print("(\(dataset.name) has no labels: SWD only)") }
-    }
-
-    private func jsonObject(_ metrics: ImageMetrics) throws -> Any {
-        try JSONSerialization.jsonObject(with: Data(JSONCoding.encode(metrics)))
     }
 
     /// One line per metric: the model's value, then the held-out real images' (the floor).
@@ -57,8 +53,8 @@ struct EvalImages {
         }
         rows.append(("SWD x1e3 (mean of \(model.swd.count) levels)", number(model.swdMean), number(floor.swdMean)))
         let width = rows.map(\.0.count).max()!
-        let header = "  " + "metric".padding(toLength: width, withPad: " ", startingAt: 0) + "  " + "model".rightAligned(12) + "  " + "floor (held-out real)".rightAligned(22)
-        return ([header] + rows.map { "  " + $0.0.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + $0.1.rightAligned(12) + "  " + $0.2.rightAligned(22) })
+        let header = "  " + "metric".leftAligned(width) + "  " + "model".rightAligned(12) + "  " + "floor (held-out real)".rightAligned(22)
+        return ([header] + rows.map { "  " + $0.0.leftAligned(width) + "  " + $0.1.rightAligned(12) + "  " + $0.2.rightAligned(22) })
             .joined(separator: "\n")
     }
 }

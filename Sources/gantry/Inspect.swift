@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import GantryData
 import GantryTrain
 
 struct Inspect: ParsableCommand {
@@ -63,7 +63,7 @@ struct Inspect: ParsableCommand {
         }
         print("  sections:")
         for section in file.sections {
-            let status = section.crcIsValid ? "CRC ok" : String(format: "CRC MISMATCH (stored %08x, computed %08x)", section.storedCRC, section.computedCRC)
+            let status = section.crcIsValid ? "CRC ok" : "CRC MISMATCH (stored \(hexadecimal(section.storedCRC)), computed \(hexadecimal(section.computedCRC)))"
             let name = printable(section.name)
             print("    \(name)\(String(repeating: " ", count: max(0, 16 - name.count))) \(String(section.payload.count).rightAligned(10)) bytes  \(status)")
         }
@@ -71,17 +71,19 @@ struct Inspect: ParsableCommand {
 
     private func printJSON(path: String, bytes: [UInt8], file: CheckpointFile, header: CheckpointHeader?, verdict: String,
                            average: Average?) throws {
-        var object: [String: Any] = [
-            "path": path, "bytes": bytes.count, "format_version": file.version, "valid": verdict == "valid", "verdict": verdict,
-            "sections": file.sections.map { ["name": $0.name, "bytes": $0.payload.count, "crc_ok": $0.crcIsValid] },
-            "g_ema": average.map { ["half_life_kimg": $0.halfLifeKimg ?? NSNull(), "images": $0.images] as [String: Any] } ?? NSNull(),
+        var object: [String: JSONValue] = [
+            "path": .string(path), "bytes": .integer(bytes.count), "format_version": .integer(Int(file.version)),
+            "valid": .bool(verdict == "valid"), "verdict": .string(verdict),
+            "sections": .array(file.sections.map {
+                .object(["name": .string($0.name), "bytes": .integer($0.payload.count), "crc_ok": .bool($0.crcIsValid)])
+            }),
+            "g_ema": average.map { .object(["half_life_kimg": $0.halfLifeKimg.map(JSONValue.number) ?? .null, "images": .integer($0.images)]) } ?? .null,
         ]
         if let header, let headerSection = file.section("header") {
-            object["header"] = try JSONSerialization.jsonObject(with: Data(headerSection.payload))
-            object["step"] = header.step
-            object["world_size"] = header.worldSize
+            object["header"] = try JSONValue(parsing: headerSection.payload)
+            object["step"] = .integer(header.step)
+            object["world_size"] = .integer(header.worldSize)
         }
-        let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
-        print(String(decoding: data, as: UTF8.self))
+        print(String(decoding: try JSONValue.object(object).encoded(pretty: true), as: UTF8.self))
     }
 }

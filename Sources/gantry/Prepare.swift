@@ -1,5 +1,6 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+import Glibc
 import GantryData
 import GantryTrain
 
@@ -50,7 +51,7 @@ struct Prepare: ParsableCommand {
 
     func run() throws {
         // Before the slow part: an existing pack is never replaced unless asked.
-        if !force && FileManager.default.fileExists(atPath: to) {
+        if !force && fileExists(to) {
             throw GantryError.usage("--to \(to) already exists; pass --force to replace it")
         }
         let isFolder = data.hasPrefix("folder:")
@@ -69,7 +70,7 @@ struct Prepare: ParsableCommand {
         let bytes = try format == .pack ? writePack(dataset) : writeCIFAR10(dataset)
         let classes = dataset.isLabelled ? "\(dataset.classNames.count) classes" : "unlabelled"
         print("gantry: wrote \(to): \(dataset.count) samples of \(dataset.shape), \(classes), \(bytes) bytes, "
-              + String(format: "in %.1f s", Date().timeIntervalSince(start)))
+              + "in \(fixed(Date().timeIntervalSince(start), 1)) s")
     }
 
     /// The pack file; the bytes written.
@@ -96,8 +97,7 @@ struct Prepare: ParsableCommand {
         guard dataset.count >= CIFAR10.batchNames.count else {
             throw GantryError.usage("--format cifar10 writes \(CIFAR10.batchNames.count) batches of at least one image; --data \(printable(data)) has \(dataset.count)")
         }
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: to, isDirectory: &isDirectory), !isDirectory.boolValue {
+        if fileExists(to), !isDirectory(to) {
             throw GantryError.usage("--to \(to) is a file; --format cifar10 writes a directory")
         }
         let files = CIFAR10.files(of: dataset)
@@ -111,11 +111,7 @@ struct Prepare: ParsableCommand {
                     + "cannot be written so (\(error))")
             }
         }
-        do {
-            try FileManager.default.createDirectory(atPath: to, withIntermediateDirectories: true)
-        } catch {
-            throw GantryError("cannot create --to \(to): \(error.localizedDescription)")
-        }
+        try makeDirectories(to)
         do {
             for file in files { try AtomicFile.write(file.bytes, to: to + "/" + file.name) }
         } catch let error as GantryError {

@@ -1,7 +1,8 @@
 import ArgumentParser
-import Foundation
-import GantryTrain
+import Glibc
+import GantryData
 import GantryNN
+import GantryTrain
 
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -71,7 +72,7 @@ struct Train: ParsableCommand {
                         try RunIdentity.checkResume(checkpointPath: found.path, runId: checkpoint.header.runId, into: out)
                     }
                 } else {
-                    options.out = options.out ?? "runs/\(options.model)-\(options.data.replacingOccurrences(of: "/", with: "_"))-\(timestamp())"
+                    options.out = options.out ?? "runs/\(options.model)-\(options.data.replacing("/", with: "_"))-\(timestamp())"
                 }
                 let plan = try TrainingPlan(options: options, worldSize: communicator.size,
                                             progress: communicator.isRoot ? { print("gantry: \($0)"); fflush(stdout) } : { _ in })
@@ -120,8 +121,8 @@ struct Train: ParsableCommand {
 
 /// UTC time for default run directory names, e.g. 20261124-230512.
 func timestamp() -> String {
-    let formatter = DateFormatter()
-    formatter.dateFormat = "yyyyMMdd-HHmmss"
-    formatter.timeZone = TimeZone(identifier: "UTC")
-    return formatter.string(from: Date())
+    var now = time(nil), utc = tm()
+    gmtime_r(&now, &utc)
+    return padded(Int(utc.tm_year) + 1900, width: 4) + padded(Int(utc.tm_mon) + 1, width: 2) + padded(Int(utc.tm_mday), width: 2)
+        + "-" + padded(Int(utc.tm_hour), width: 2) + padded(Int(utc.tm_min), width: 2) + padded(Int(utc.tm_sec), width: 2)
 }

@@ -123,6 +123,20 @@ final class BenchStepTests: XCTestCase {
         }
     }
 
+    /// The binary loads FoundationEssentials, never all of Foundation: Foundation proper and
+    /// its ICU tables add 7 MB to every rank's resident memory (docs/performance.md#memory),
+    /// which the 100 MB target cannot spare. An `import Foundation` anywhere in Sources/
+    /// brings them back.
+    func testTheBinaryLoadsNoFoundationBeyondEssentials() throws {
+        let outcome = try GantryProcess.command(["ldd", GantryProcess.binary], limit: 30)
+        XCTAssertEqual(outcome.status, 0, outcome.output)
+        let libraries = outcome.stdout.split(separator: "\n").compactMap { $0.split(whereSeparator: \.isWhitespace).first.map(String.init) }
+        XCTAssertTrue(libraries.contains("libFoundationEssentials.so"), outcome.stdout)
+        for library in ["libFoundation.so", "libFoundationInternationalization.so", "lib_FoundationICU.so"] {
+            XCTAssertFalse(libraries.contains(library), "\(library) is loaded:\n\(outcome.stdout)")
+        }
+    }
+
     /// dcgan28's FLOPs per image, counted by hand from DESIGN.md's layer list: G forward, D
     /// forward and backward on the real and the fake batch (no gradient for D's input), then
     /// D forward and backward to the images and G backward (no gradient for the noise).

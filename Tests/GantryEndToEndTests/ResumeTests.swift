@@ -1,5 +1,6 @@
 import XCTest
 import Foundation
+import GantryData
 @testable import GantryTrain
 
 /// A run resumed from a checkpoint continues exactly as if it had never stopped.

@@ -1,4 +1,5 @@
 import Glibc
+import GantryData
 
 /// The `checkpoints/` folder of a run directory: naming, finding the newest valid
 /// checkpoint for `--resume auto`, and retention (`--keep`, `--keep-every`).

@@ -63,7 +63,7 @@ public struct CheckpointHeader: Codable {
         let changed = before.differences(to: options)
         if let kind = ModelKind(rawValue: model), Architecture(kind, options: options) != Architecture(kind, options: before),
            let key = Architecture.settingNames.first(where: { changed[$0] != nil }) {
-            let flag = "--" + key.replacingOccurrences(of: "_", with: "-")
+            let flag = "--" + key.replacing("_", with: "-")
             throw GantryError("\(flag) \(changed[key]!) conflicts with the checkpoint, whose networks were built with \(before.settings[key]?.description ?? "the default"); resume without \(flag) or start a new run")
         }
         return (options, changed)

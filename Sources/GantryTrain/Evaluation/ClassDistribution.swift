@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 
 /// What the classifier says about a set of images, summed one sample at a time: the
 /// histogram of predicted classes, the mean of p(y|x) (the marginal p(y)) and the mean of

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import GantryData
 
 /// One line of metrics.jsonl written by `--eval-every`: the `ImageMetrics` keys of the
 /// generator's samples, flat, plus `kind` ("eval", which tells it from the training lines),

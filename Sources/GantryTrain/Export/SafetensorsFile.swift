@@ -1,5 +1,3 @@
-import Foundation
-
 /// The safetensors format (huggingface/safetensors): a UInt64 little-endian header length N,
 /// N bytes of JSON, then the tensors' bytes back to back.
 ///
@@ -15,14 +13,15 @@ public enum SafetensorsFile {
         let ordered = tensors.sorted { a, b in
             a.elementType.byteCount != b.elementType.byteCount ? a.elementType.byteCount > b.elementType.byteCount : a.name < b.name
         }
-        var header: [String: Any] = ["__metadata__": metadata]
+        var header: [String: JSONValue] = ["__metadata__": .object(metadata.mapValues(JSONValue.string))]
         var offset = 0
         for tensor in ordered {
-            header[tensor.name] = ["dtype": tensor.elementType.safetensorsName, "shape": tensor.shape,
-                                   "data_offsets": [offset, offset + tensor.bytes.count]]
+            header[tensor.name] = .object(["dtype": .string(tensor.elementType.safetensorsName),
+                                           "shape": .array(tensor.shape.map(JSONValue.integer)),
+                                           "data_offsets": .array([.integer(offset), .integer(offset + tensor.bytes.count)])])
             offset += tensor.bytes.count
         }
-        var json = Array(try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys, .withoutEscapingSlashes]))
+        var json = try JSONValue.object(header).encoded()
         json += [UInt8](repeating: UInt8(ascii: " "), count: (8 - json.count % 8) % 8)
 
         var out: [UInt8] = []

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import GantryData
 
 /// What started this job, as far as a rank can tell from its environment: a Gantry launch
 /// script (launch/local.sh, launch/cluster.sh name themselves in GANTRY_LAUNCHER), plain
@@ -61,11 +62,11 @@ private func absolutePath(_ path: String) -> String {
 }
 
 private func formatSeconds(_ seconds: Double) -> String {
-    seconds < 10 ? String(format: "%.1f s", seconds) : String(format: "%.0f s", seconds)
+    fixed(seconds, seconds < 10 ? 1 : 0) + " s"
 }
 
 /// `word` as one shell word: unchanged when it needs no quoting.
 private func shellWord(_ word: String) -> String {
     let plain = word.allSatisfy { $0.isLetter || $0.isNumber || "_./,:=+@%-".contains($0) }
-    return plain && !word.isEmpty ? word : "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    return plain && !word.isEmpty ? word : "'" + word.replacing("'", with: "'\\''") + "'"
 }

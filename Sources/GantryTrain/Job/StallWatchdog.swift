@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 import Synchronization
 import GantryMPI
 
@@ -36,9 +36,15 @@ final class StallWatchdog: @unchecked Sendable {
     /// Starts watching, unless both thresholds are off.
     func start() {
         guard !(warning.isOff && timeout.isOff) else { return }
-        let thread = Thread { [self] in watch() }
-        thread.name = "gantry-watchdog"
-        thread.start()
+        // A detached thread holding the watchdog until `watch` returns.
+        var thread = pthread_t()
+        let status = pthread_create(&thread, nil, { raw in
+            let watchdog = Unmanaged<StallWatchdog>.fromOpaque(raw!).takeRetainedValue()
+            watchdog.watch()
+            return nil
+        }, Unmanaged.passRetained(self).toOpaque())
+        precondition(status == 0, "StallWatchdog: cannot start its thread (error \(status))")
+        pthread_detach(thread)
     }
 
     /// Stops watching (the thread ends within a second): the training thread's work outside

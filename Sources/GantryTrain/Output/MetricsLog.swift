@@ -1,4 +1,3 @@
-import Foundation
 import Glibc
 
 /// metrics.jsonl, appended one complete line at a time. A write that fails (a full disk)
@@ -13,8 +12,8 @@ final class MetricsLog {
         self.path = path
         if let lastStep, fileExists(path) {
             let kept = try AtomicFile.read(path).split(separator: 10).filter { line in
-                let record = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any]
-                return (record?["step"] as? Int).map { $0 <= lastStep } ?? false
+                let record = try? JSONValue(parsing: line)
+                return (record?["step"]?.integer).map { $0 <= lastStep } ?? false
             }
             try AtomicFile.write(kept.flatMap { Array($0) + [10] }, to: path)
         }

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// One line of metrics.jsonl: the averages over the steps since the previous line.
 public struct MetricsRecord: Codable {

@@ -1,7 +1,8 @@
-import Foundation
+import FoundationEssentials
+import Glibc
+import GantryData
 import GantryMPI
 import GantryNN
-import GantryData
 
 /// Everything rank 0 writes in the run directory (`--out`):
 ///
@@ -45,7 +46,7 @@ public final class RunOutput {
         try makeDirectories("\(directory)/samples")
         try makeDirectories("\(directory)/checkpoints")
 
-        let now = ISO8601DateFormatter().string(from: Date())
+        let now = Date().formatted(.iso8601)
         var config: RunConfig
         if let resumedStep, fileExists(configPath) {
             do {

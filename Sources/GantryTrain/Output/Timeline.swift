@@ -1,5 +1,5 @@
-import Foundation
 import Glibc
+import GantryData
 
 /// `gantry train --timeline FILE`: where each rank's time goes, step by step, in the Chrome
 /// trace-event format that Perfetto (ui.perfetto.dev) and chrome://tracing open, as

@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 
 /// How values map onto one axis of a plot: linear, or logarithmic for positive data that
 /// spans orders of magnitude (a loss that starts at 20 and settles at 0.1 would otherwise be

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import GantryData
 
 /// `gantry report`'s page: one self-contained HTML file (styles inline, plots as inline SVG,
 /// pictures as data: URIs, no script) that shows a run's curves, samples and configuration.
@@ -26,7 +27,7 @@ public enum ReportPage {
         <h1>Gantry run <code>\(escapeHTML(name))</code></h1>
         <p class="sub">\(escapeHTML(model)) on \(escapeHTML(config.dataset.name)) · \(config.worldSize) rank\(config.worldSize == 1 ? "" : "s") · \
         global batch \(config.globalBatch) · started \(escapeHTML(config.started)) on \(escapeHTML(config.host)) · \
-        report written \(escapeHTML(ISO8601DateFormatter().string(from: written)))</p>
+        report written \(escapeHTML(written.formatted(.iso8601)))</p>
 
         """
         page += summary(run)
@@ -113,7 +114,7 @@ public enum ReportPage {
         rows += config.versions.sorted { $0.key < $1.key }.map { ("\($0.key) version", $0.value) }
         rows.append(("command line", commandLine(config.arguments)))
         if let resumedFrom = config.resumedFrom { rows.append(("seeded from", resumedFrom)) }
-        let options = config.options.sorted { $0.key < $1.key }.map { ("--" + $0.key.replacingOccurrences(of: "_", with: "-"), $0.value.description) }
+        let options = config.options.sorted { $0.key < $1.key }.map { ("--" + $0.key.replacing("_", with: "-"), $0.value.description) }
         // The options side by side in three short tables rather than one long one.
         let perTable = max(1, (options.count + 2) / 3)
         let optionTables = stride(from: 0, to: options.count, by: perTable).map {
@@ -143,14 +144,14 @@ public enum ReportPage {
 
     /// Changed settings as the flags that changed them: `--steps=80 --lr-g=0.001`.
     private static func flags(_ changed: [String: String]) -> String {
-        changed.sorted { $0.key < $1.key }.map { "--\($0.key.replacingOccurrences(of: "_", with: "-"))=\($0.value)" }.joined(separator: " ")
+        changed.sorted { $0.key < $1.key }.map { "--\($0.key.replacing("_", with: "-"))=\($0.value)" }.joined(separator: " ")
     }
 
     /// A command line as a shell would take it back: words with spaces or quotes in single quotes.
     private static func commandLine(_ arguments: [String]) -> String {
         let plain = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_=./:,+@%")
         return arguments.map { word in
-            !word.isEmpty && word.allSatisfy(plain.contains) ? word : "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
+            !word.isEmpty && word.allSatisfy(plain.contains) ? word : "'" + word.replacing("'", with: "'\\''") + "'"
         }.joined(separator: " ")
     }
 

@@ -1,4 +1,3 @@
-import Foundation
 
 /// A run directory as the report reads it: config.json, every numeric field of
 /// metrics.jsonl as a series over steps, and the sample pictures.
@@ -67,10 +66,10 @@ public struct RunHistory {
         var records: [Record] = []
         records.reserveCapacity(lines.count)
         for (index, line) in lines.enumerated() where !line.allSatisfy({ $0 == 32 || $0 == 13 }) {
-            guard let object = (try? JSONSerialization.jsonObject(with: Data(line))) as? [String: Any] else {
+            guard case .object(let object)? = try? JSONValue(parsing: line) else {
                 throw GantryError("\(path) line \(index + 1) is not a JSON object")
             }
-            guard let step = object["step"] as? Int else {
+            guard let step = object["step"]?.integer else {
                 throw GantryError("\(path) line \(index + 1) has no integer \"step\"")
             }
             var values: [String: Double] = [:]
@@ -84,19 +83,15 @@ public struct RunHistory {
 
     /// The finite numbers of `object`, nested objects' under "key.inner"; strings, booleans
     /// and arrays are not plotted.
-    private static func flatten(_ object: [String: Any], prefix: String, into values: inout [String: Double]) {
+    private static func flatten(_ object: [String: JSONValue], prefix: String, into values: inout [String: Double]) {
         for (key, value) in object where !notPlotted.contains(prefix + key) {
-            if let inner = value as? [String: Any] {
+            if case .object(let inner) = value {
                 flatten(inner, prefix: prefix + key + ".", into: &values)
-            } else if let number = value as? NSNumber, !isBoolean(number), number.doubleValue.isFinite {
-                values[prefix + key] = number.doubleValue
+            } else if let number = value.number, number.isFinite {
+                values[prefix + key] = number
             }
         }
     }
-
-    /// JSONSerialization hands `true` and `1` back as NSNumbers alike; a boolean's type
-    /// encoding is "c" (char), which no JSON number gets.
-    private static func isBoolean(_ number: NSNumber) -> Bool { String(cString: number.objCType) == "c" }
 }
 
 /// One picture of samples/: `step-NNNNNN.png`.

@@ -1,4 +1,4 @@
-import Foundation
+import GantryData
 
 /// One chart of values against steps, as inline SVG for an HTML page: axes with round
 /// ticks, axis labels, a legend, one line per series, and dashed vertical lines for the
@@ -152,6 +152,6 @@ private func clamp(_ fraction: Double) -> Double { min(1, max(0, fraction.isFini
 
 /// An SVG coordinate with one decimal: enough for a 600-unit drawing, and short.
 private func n(_ value: Double) -> String {
-    let text = String(format: "%.1f", value)
+    let text = fixed(value, 1)
     return text.hasSuffix(".0") ? String(text.dropLast(2)) : text
 }

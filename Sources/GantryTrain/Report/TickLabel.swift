@@ -1,4 +1,5 @@
-import Foundation
+import Glibc
+import GantryData
 
 /// The text of an axis tick: as short as the tick spacing allows. Thousands and millions
 /// get a suffix (steps read 500, 1k, 2.5k, 10k, 1M), tiny values an exponent (2e-5).
@@ -17,7 +18,7 @@ public func tickLabel(_ value: Double, spacing: Double) -> String {
 /// `value` with as many decimals as `spacing` needs (spacing 0.05 → two), trailing zeros cut.
 private func decimal(_ value: Double, spacing: Double) -> String {
     let digits = spacing > 0 && spacing.isFinite ? min(6, max(0, Int((-log10(spacing) - 1e-9).rounded(.up)))) : 0
-    var text = String(format: "%.\(digits)f", value)
+    var text = fixed(value, digits)
     if text.contains(".") {
         while text.hasSuffix("0") { text.removeLast() }
         if text.hasSuffix(".") { text.removeLast() }

@@ -35,7 +35,7 @@ func systemError(_ what: String) -> GantryError {
 }
 
 /// Creates a directory and its parents (like mkdir -p); throws naming the path on failure.
-func makeDirectories(_ path: String) throws {
+public func makeDirectories(_ path: String) throws {
     var current = path.hasPrefix("/") ? "" : "."
     for component in path.split(separator: "/") {
         current += "/\(component)"
@@ -46,9 +46,9 @@ func makeDirectories(_ path: String) throws {
     guard access(path, W_OK) == 0 else { throw systemError("cannot write to directory \(path)") }
 }
 
-func fileExists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+public func fileExists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 
-func isDirectory(_ path: String) -> Bool {
+public func isDirectory(_ path: String) -> Bool {
     var info = stat()
     return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
 }

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+
 
 /// How every JSON file Gantry writes is spelled (config.json, metrics.jsonl, checkpoint
 /// headers, `--json` reports): keys are the Swift property names in snake_case

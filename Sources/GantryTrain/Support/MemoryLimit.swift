@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import GantryData
 
 /// How much memory one rank of this node may take: the smallest of what the kernel has
 /// available (MemAvailable), the cgroup's limit (cgroup v2 memory.max) and Slurm's
@@ -43,7 +44,7 @@ public struct MemoryLimit: Equatable {
     /// "2G", "512m", "1.5G", "1048576" in bytes (K, M, G, T: powers of 1024); nil for
     /// anything else, "max" included (a cgroup without a limit).
     static func bytes(_ text: String) -> Double? {
-        var number = text.trimmingCharacters(in: .whitespacesAndNewlines).uppercased()
+        var number = text.trimmingWhitespace().uppercased()
         if number.hasSuffix("B") { number.removeLast() }
         let units: [Character: Double] = ["K": 0x1p10, "M": 0x1p20, "G": 0x1p30, "T": 0x1p40]
         var scale = 1.0

@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 
 /// A decay of both learning rates over the run (`--lr-decay`, `--lr-decay-start`).
 ///

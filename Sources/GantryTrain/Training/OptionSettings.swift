@@ -1,5 +1,4 @@
 import ArgumentParser
-import Foundation
 
 /// One setting's value as config.json and checkpoint headers hold it.
 public enum SettingValue: Codable, Equatable, CustomStringConvertible {
@@ -160,7 +159,7 @@ extension TrainingOptions {
 
     private static func arguments(for settings: [String: SettingValue]) -> [String] {
         settings.keys.sorted().map { key in
-            let flag = settingName(ofProperty: key).replacingOccurrences(of: "_", with: "-")
+            let flag = settingName(ofProperty: key).replacing("_", with: "-")
             switch settings[key]! {
             case .bool(let on): return on ? "--\(flag)" : "--no-\(flag)"
             case let value: return "--\(flag)=\(value)"

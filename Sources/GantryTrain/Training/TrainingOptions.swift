@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import GantryData
 import GantryNN
 
 /// Everything `gantry train` can be asked to do. Each setting is declared here once, and
@@ -265,7 +265,7 @@ public struct TrainingOptions: ParsableArguments {
 
     /// "400,400" → [400, 400]; nil unless every entry is a width within the limits.
     private static func widths(_ text: String) -> [Int]? {
-        let parts = text.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        let parts = text.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingWhitespace()) }
         guard (1...widthLimits.depth).contains(parts.count),
               parts.allSatisfy({ $0.map { (1...widthLimits.width).contains($0) } ?? false }) else { return nil }
         return parts.map { $0! }
