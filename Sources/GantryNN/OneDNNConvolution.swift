@@ -13,15 +13,21 @@ import Synchronization
 /// size, when the network is built); none is built or freed in later steps.
 ///
 /// A worker's part goes to oneDNN in equal pieces whose arena (the piece's input and output
-/// and the weights, in blocked layouts) fits the worker's im2col chunk
+/// and the weights, in blocked layouts) fits `arenaChunks` of the worker's im2col chunks
 /// (`WindowGeometry.defaultChunkFloats / threads` when the layer is built): the workspace
-/// then stays what Gantry's own code needs, whatever the batch, and so does the peak
-/// resident set.
+/// is then bounded whatever the batch, and so is the peak resident set.
 final class OneDNNConvolution {
     /// Fewer channels than this on either side and a blocked layout (16 channels per block on
     /// AVX-512) is mostly padding: oneDNN measured slower than Gantry's own code there
     /// (docs/performance.md#onednn-as-the-convolution-backend).
     static let minimumChannels = 16
+
+    /// A worker's arena holds up to this many of its im2col chunks. With one chunk, dcgan28's
+    /// 64→128 layer went to oneDNN in pieces of 16 samples at 2 threads, and the iteration
+    /// ran 6 % slower than with pieces of 32 (each piece converts the weights again, and
+    /// oneDNN's kernels run shorter loops); two chunks give one piece per worker there, for
+    /// 1.7 MB more peak resident memory (docs/performance.md#onednn-as-the-convolution-backend).
+    static let arenaChunks = 2
 
     private let transposed: Bool
     private let input: Shape, output: Shape
@@ -56,7 +62,7 @@ final class OneDNNConvolution {
         self.stride = stride
         self.padding = padding
         self.workers = workers
-        chunkFloats = WindowGeometry.defaultChunkFloats / workers.threads
+        chunkFloats = Self.arenaChunks * WindowGeometry.defaultChunkFloats / workers.threads
         var why = [CChar](repeating: 0, count: 256)
         guard gantry_onednn_supported(shape(samples: 1, batch: 1), &why, why.count) != 0 else { return nil }
     }
