@@ -13,27 +13,28 @@ import Synchronization
 /// size, when the network is built); none is built or freed in later steps.
 ///
 /// A worker's part goes to oneDNN in equal pieces whose arena (the piece's input and output
-/// and the weights, in blocked layouts) fits `arenaChunks` of the worker's im2col chunks
-/// (`WindowGeometry.defaultChunkFloats / threads` when the layer is built): the workspace
-/// is then bounded whatever the batch, and so is the peak resident set.
+/// and the weights, in blocked layouts) fits `chunkFloats`, one whole im2col chunk per
+/// worker: the workspace is then bounded whatever the batch, and so is the peak resident
+/// set.
 final class OneDNNConvolution {
     /// Fewer channels than this on either side and a blocked layout (16 channels per block on
     /// AVX-512) is mostly padding: oneDNN measured slower than Gantry's own code there
     /// (docs/performance.md#onednn-as-the-convolution-backend).
     static let minimumChannels = 16
 
-    /// A worker's arena holds up to this many of its im2col chunks. With one chunk, dcgan28's
-    /// 64→128 layer went to oneDNN in pieces of 16 samples at 2 threads, and the iteration
-    /// ran 6 % slower than with pieces of 32 (each piece converts the weights again, and
-    /// oneDNN's kernels run shorter loops); two chunks give one piece per worker there, for
-    /// 1.7 MB more peak resident memory (docs/performance.md#onednn-as-the-convolution-backend).
-    static let arenaChunks = 2
-
     private let transposed: Bool
     private let input: Shape, output: Shape
     private let kernel: Int, stride: Int, padding: Int
-    /// The layer's workers, and the floats of arena each may use.
-    private let workers: WorkerPool, chunkFloats: Int
+    private let workers: WorkerPool
+    /// The floats of arena each worker may use: `WindowGeometry.defaultChunkFloats` (4 MB)
+    /// when the layer is built, not divided among the workers as im2col's chunk is. The best
+    /// piece is a matter of the core's caches and of the weights, which every piece converts
+    /// again, not of how many cores there are: at 2 threads, dcgan28's 64→128 layer in
+    /// pieces of 16 samples (a shared budget) made the iteration 5 % slower than in pieces of
+    /// 32, and pieces of 64 at 1 thread (a doubled budget) 3 % slower
+    /// (docs/performance.md#how-a-layer-uses-it). The workspace is then at most `threads` ×
+    /// 4 MB, and never more than the batch's share.
+    private let chunkFloats: Int
     private let plans = Mutex<[PlanKey: Plan]>([:])
 
     private struct PlanKey: Hashable { let worker: Int, samples: Int, batch: Int }
@@ -62,7 +63,7 @@ final class OneDNNConvolution {
         self.stride = stride
         self.padding = padding
         self.workers = workers
-        chunkFloats = Self.arenaChunks * WindowGeometry.defaultChunkFloats / workers.threads
+        chunkFloats = WindowGeometry.defaultChunkFloats
         var why = [CChar](repeating: 0, count: 256)
         guard gantry_onednn_supported(shape(samples: 1, batch: 1), &why, why.count) != 0 else { return nil }
     }

@@ -78,6 +78,18 @@ final class OneDNNConvolutionTests: XCTestCase {
         XCTAssertNil(Conv2d(input: Shape(channels: 64, height: 14, width: 14), outChannels: 128, kernel: 4, stride: 2, padding: 1).onednn)
     }
 
+    /// A worker's arena budget is a whole im2col chunk, not a share of it: more workers do
+    /// not cut their parts into smaller pieces (which convert the weights once each), and
+    /// one worker does not take the whole batch at once.
+    func testPiecesKeepTheirSizeAcrossThreadCounts() throws {
+        ConvolutionBackend.use(.onednn)
+        for (threads, piece) in [(1, 32), (2, 32), (4, 16)] {
+            WorkerPool.useThreads(threads)
+            let conv2 = Conv2d(input: Shape(channels: 64, height: 14, width: 14), outChannels: 128, kernel: 4, stride: 2, padding: 1, bias: false)
+            XCTAssertEqual(try XCTUnwrap(conv2.onednn).pieceSamples(batch: 64), piece, "dcgan28's D conv2 at \(threads) threads")
+        }
+    }
+
     /// A batch larger than one piece goes to oneDNN in pieces; the results do not change.
     func testPiecesMatchTheReference() {
         let make = { Conv2d(input: Shape(channels: 16, height: 40, width: 40), outChannels: 16, kernel: 3, stride: 1, padding: 1, bias: false) as Layer }
