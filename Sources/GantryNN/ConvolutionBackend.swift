@@ -20,6 +20,15 @@ public enum ConvolutionBackend: String, CaseIterable, Sendable {
     /// before building networks.
     public static func use(_ backend: ConvolutionBackend) { current = backend }
 
+    /// Runs `build` with `backend` for the layers built in it, then restores the backend
+    /// before: for networks that must not depend on a run's `--conv-backend`.
+    public static func using<Result>(_ backend: ConvolutionBackend, _ build: () throws -> Result) rethrows -> Result {
+        let before = current
+        current = backend
+        defer { current = before }
+        return try build()
+    }
+
     /// The version of the oneDNN Gantry runs with, e.g. "2.6.3".
     public static var oneDNNVersion: String {
         var text = [CChar](repeating: 0, count: 32)

@@ -1,6 +1,6 @@
 import XCTest
 import GantryData
-import GantryNN
+@testable import GantryNN
 @testable import GantryTrain
 
 /// Labelled 1×28×28 images for the evaluation tests: class k is a bright bar through the
@@ -61,6 +61,18 @@ final class ImageMetricsTests: XCTestCase {
         XCTAssertEqual(again.head.parameters.array, classifier.head.parameters.array)
         XCTAssertEqual(again.heldOutAccuracy, classifier.heldOutAccuracy)
         XCTAssertFalse(lines.contains { $0.contains("training") }, "\(lines)")
+    }
+
+    /// The classifier measures every run alike: its convolutions are Gantry's own whatever
+    /// backend the run's layers were built with, and building it leaves that backend alone.
+    func testClassifierKeepsGantrysConvolutionsUnderTheOneDNNBackend() {
+        ConvolutionBackend.use(.onednn)
+        defer { ConvolutionBackend.use(.gantry) }
+        let classifier = ImageClassifier(shape: Shape(channels: 1, height: 28, width: 28), classes: 6)
+        let convolutions = classifier.features.layers.compactMap { $0 as? ConvolutionLayer }
+        XCTAssertEqual(convolutions.count, 3)
+        XCTAssertTrue(convolutions.allSatisfy { $0.onednn == nil }, convolutions.map(\.summary).joined(separator: ", "))
+        XCTAssertEqual(ConvolutionBackend.current, .onednn)
     }
 
     func testCorruptCacheFileIsRebuiltNotTrusted() throws {

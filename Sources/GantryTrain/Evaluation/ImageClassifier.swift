@@ -45,7 +45,14 @@ public final class ImageClassifier {
         return networks.reduce(0) { $0 + $1.trainingFloats } + NetworkFootprint.scratchFloats(networks)
     }
 
+    /// Built on Gantry's own convolutions whatever the run's `--conv-backend`: the
+    /// classifier is the measuring instrument, so a model's numbers must not depend on which
+    /// code ran the run, nor on when the classifier was built.
     static func featureLayers(_ input: Shape) -> [Layer] {
+        ConvolutionBackend.using(.gantry) { convolutionStack(input) }
+    }
+
+    private static func convolutionStack(_ input: Shape) -> [Layer] {
         var layers: [Layer] = [], shape = input, channels = 32
         repeat {
             let conv = Conv2d(input: shape, outChannels: channels, kernel: 4, stride: 2, padding: 1)

@@ -11,6 +11,8 @@ public struct TrainedGenerator {
     public let architecture: Architecture
     /// Whether the samples come from G's moving average rather than the trained G.
     public let usesAverage: Bool
+    /// The run's convolution code, so that samples and evaluations reproduce the run's own.
+    public let convolutionBackend: ConvolutionBackend
 
     /// Loads `fileOrRunDirectory` (a run directory means its newest checkpoint).
     public init(fileOrRunDirectory: String, rawG: Bool = false) throws {
@@ -30,8 +32,7 @@ public struct TrainedGenerator {
         let options = try checkpoint.header.trainingOptions(source: path)
         architecture = Architecture(model, options: options)
         usesAverage = checkpoint.generatorEMA != nil && !rawG
-        // The run's convolution code, so that samples and evaluations reproduce the run's own.
-        ConvolutionBackend.use(options.convBackend)
+        convolutionBackend = options.convBackend
     }
 
     /// How many samples the run's own sample pictures show.
@@ -69,6 +70,7 @@ public struct TrainedGenerator {
         for first in stride(from: 0, to: count, by: chunkSize) {
             let n = min(chunkSize, count - first)
             if network?.batchSize != n {  // the first chunk, and a shorter last one
+                ConvolutionBackend.use(convolutionBackend)
                 network = architecture.makeGenerator(batch: n)
                 weights.copyWeights(into: network!)
                 input = FloatBuffer(count: model.noiseDimension * n)
