@@ -1,4 +1,3 @@
-
 /// A run directory as the report reads it: config.json, every numeric field of
 /// metrics.jsonl as a series over steps, and the sample pictures.
 ///
