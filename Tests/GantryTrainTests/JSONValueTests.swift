@@ -17,6 +17,8 @@ final class JSONValueTests: XCTestCase {
         XCTAssertEqual(value["lr"]?["g_rate"]?.number, 2e-4, "keys are not converted from snake_case")
         XCTAssertNil(value["missing"])
         XCTAssertNil(JSONValue.integer(1)["step"])
+        XCTAssertEqual(try JSONValue(parsing: Array("[1e3, -0.0, 9007199254740993, 1e300, false]".utf8)),
+                       .array([.integer(1000), .integer(0), .integer(9_007_199_254_740_993), .number(1e300), .bool(false)]))
     }
 
     func testEncodingSortsKeysAndLeavesSlashes() throws {

@@ -56,15 +56,18 @@ public enum JSONValue: Codable, Equatable {
 
     public init(from decoder: Decoder) throws {
         let container = try decoder.singleValueContainer()
-        // Booleans before numbers (JSON's `true` is no number), integers before doubles.
+        // Each failed attempt throws, which costs: numbers first (most of a metrics line),
+        // then an integral number once more as an integer. JSON's `true` is no number.
         if container.decodeNil() {
             self = .null
+        } else if let value = try? container.decode(Double.self) {
+            if value == value.rounded(), let integer = try? container.decode(Int.self) {
+                self = .integer(integer)
+            } else {
+                self = .number(value)
+            }
         } else if let value = try? container.decode(Bool.self) {
             self = .bool(value)
-        } else if let value = try? container.decode(Int.self) {
-            self = .integer(value)
-        } else if let value = try? container.decode(Double.self) {
-            self = .number(value)
         } else if let value = try? container.decode(String.self) {
             self = .string(value)
         } else if let value = try? container.decode([JSONValue].self) {
