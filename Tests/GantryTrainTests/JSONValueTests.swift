@@ -19,6 +19,10 @@ final class JSONValueTests: XCTestCase {
         XCTAssertNil(JSONValue.integer(1)["step"])
         XCTAssertEqual(try JSONValue(parsing: Array("[1e3, -0.0, 9007199254740993, 1e300, false]".utf8)),
                        .array([.integer(1000), .integer(0), .integer(9_007_199_254_740_993), .number(1e300), .bool(false)]))
+        // A 64-bit seed above Int.max stays exact, there and back.
+        let seed = try JSONValue(parsing: Array(#"{"seed": 18446744073709551615}"#.utf8))
+        XCTAssertEqual(seed["seed"], .unsignedInteger(.max))
+        XCTAssertEqual(String(decoding: try seed.encoded(), as: UTF8.self), #"{"seed":18446744073709551615}"#)
     }
 
     func testEncodingSortsKeysAndLeavesSlashes() throws {

@@ -10,6 +10,8 @@ public enum JSONValue: Codable, Equatable {
     case null
     case bool(Bool)
     case integer(Int)
+    /// An integer above `Int.max` (a 64-bit seed), kept exact.
+    case unsignedInteger(UInt64)
     case number(Double)
     case string(String)
     case array([JSONValue])
@@ -49,6 +51,7 @@ public enum JSONValue: Codable, Equatable {
     public var number: Double? {
         switch self {
         case .integer(let value): return Double(value)
+        case .unsignedInteger(let value): return Double(value)
         case .number(let value): return value
         default: return nil
         }
@@ -63,6 +66,8 @@ public enum JSONValue: Codable, Equatable {
         } else if let value = try? container.decode(Double.self) {
             if value == value.rounded(), let integer = try? container.decode(Int.self) {
                 self = .integer(integer)
+            } else if value == value.rounded(), value > 0, let integer = try? container.decode(UInt64.self) {
+                self = .unsignedInteger(integer)
             } else {
                 self = .number(value)
             }
@@ -83,6 +88,7 @@ public enum JSONValue: Codable, Equatable {
         case .null: try container.encodeNil()
         case .bool(let value): try container.encode(value)
         case .integer(let value): try container.encode(value)
+        case .unsignedInteger(let value): try container.encode(value)
         case .number(let value): try container.encode(value)
         case .string(let value): try container.encode(value)
         case .array(let value): try container.encode(value)
