@@ -22,18 +22,15 @@ public func duration(_ seconds: Double) -> String {
     return "\(s)s"
 }
 
-/// `number` zero-padded to `width` digits; a step number in file names has six, so that
-/// names sort by step.
-public func padded(_ number: Int, width: Int = 6) -> String {
-    let text = String(number)
+/// `number` zero-padded to `width` digits in base `radix`; a step number in file names has
+/// six decimal digits, so that names sort by step.
+public func padded(_ number: Int, width: Int = 6, radix: Int = 10) -> String {
+    let text = String(number, radix: radix)
     return String(repeating: "0", count: max(0, width - text.count)) + text
 }
 
 /// A 32-bit value as eight hexadecimal digits, e.g. a CRC: hexadecimal(255) is "000000ff".
-public func hexadecimal(_ value: UInt32) -> String {
-    let digits = String(value, radix: 16)
-    return String(repeating: "0", count: 8 - digits.count) + digits
-}
+public func hexadecimal(_ value: UInt32) -> String { padded(Int(value), width: 8, radix: 16) }
 
 extension String {
     /// Right-justified in a field of `width` characters, for tables.

@@ -70,8 +70,7 @@ public struct TrainedGenerator {
         for first in stride(from: 0, to: count, by: chunkSize) {
             let n = min(chunkSize, count - first)
             if network?.batchSize != n {  // the first chunk, and a shorter last one
-                ConvolutionBackend.use(convolutionBackend)
-                network = architecture.makeGenerator(batch: n)
+                network = ConvolutionBackend.using(convolutionBackend) { architecture.makeGenerator(batch: n) }
                 weights.copyWeights(into: network!)
                 input = FloatBuffer(count: model.noiseDimension * n)
             }

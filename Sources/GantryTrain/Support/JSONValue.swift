@@ -64,12 +64,14 @@ public enum JSONValue: Codable, Equatable {
         if container.decodeNil() {
             self = .null
         } else if let value = try? container.decode(Double.self) {
-            if value == value.rounded(), let integer = try? container.decode(Int.self) {
+            if value != value.rounded() {
+                self = .number(value)
+            } else if let integer = try? container.decode(Int.self) {
                 self = .integer(integer)
-            } else if value == value.rounded(), value > 0, let integer = try? container.decode(UInt64.self) {
+            } else if let integer = try? container.decode(UInt64.self) {
                 self = .unsignedInteger(integer)
             } else {
-                self = .number(value)
+                self = .number(value)  // 1e300: integral, but no integer type holds it
             }
         } else if let value = try? container.decode(Bool.self) {
             self = .bool(value)
