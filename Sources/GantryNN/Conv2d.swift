@@ -55,14 +55,8 @@ public final class Conv2d: ConvolutionLayer, Layer {
             let column = column(worker: worker, batch: batch)
             let weightGradient = accumulateParameterGradients ? weightGradient(worker: worker, batch: batch) : nil
             if let onednn {
-                if let weightGradient {
-                    onednn.backwardWeights(input, outputGradient, addingInto: weightGradient, samples: part,
-                                           batch: batch, worker: worker, arena: column)
-                }
-                if let inputGradient {
-                    onednn.backwardData(outputGradient, weight: weight, into: inputGradient, samples: part,
-                                        batch: batch, worker: worker, arena: column)
-                }
+                onednn.backward(input, outputGradient, weight: weight, inputGradient: inputGradient, addingInto: weightGradient,
+                                samples: part, batch: batch, worker: worker, arena: column)
                 return
             }
             if let inputGradient { geometry.zero(inputGradient, batch: batch, samples: part) }

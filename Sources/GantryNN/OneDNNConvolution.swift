@@ -100,8 +100,17 @@ final class OneDNNConvolution {
         }
     }
 
+    /// A layer's backward pass for `samples` of a `batch`: dx = the input gradient for dy
+    /// (overwritten) when `dx` is given, dw += the weight gradient when `dw` is given.
+    func backward(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                  inputGradient dx: UnsafeMutablePointer<Float>?, addingInto dw: UnsafeMutablePointer<Float>?,
+                  samples: Range<Int>, batch: Int, worker: Int, arena: UnsafeMutablePointer<Float>) {
+        if let dw { backwardWeights(x, dy, addingInto: dw, samples: samples, batch: batch, worker: worker, arena: arena) }
+        if let dx { backwardData(dy, weight: weight, into: dx, samples: samples, batch: batch, worker: worker, arena: arena) }
+    }
+
     /// dx = the input gradient for dy, for `samples` of a `batch` (overwritten).
-    func backwardData(_ dy: UnsafePointer<Float>, weight: UnsafePointer<Float>, into dx: UnsafeMutablePointer<Float>,
+    private func backwardData(_ dy: UnsafePointer<Float>, weight: UnsafePointer<Float>, into dx: UnsafeMutablePointer<Float>,
                       samples: Range<Int>, batch: Int, worker: Int, arena: UnsafeMutablePointer<Float>) {
         forEachPiece(of: samples, batch: batch, worker: worker) { plan, offset in
             gantry_onednn_backward_data(plan, dy + offset(output), weight, dx + offset(input), arena)
@@ -109,7 +118,7 @@ final class OneDNNConvolution {
     }
 
     /// dw += the weight gradient of `samples` of a `batch`.
-    func backwardWeights(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, addingInto dw: UnsafeMutablePointer<Float>,
+    private func backwardWeights(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, addingInto dw: UnsafeMutablePointer<Float>,
                          samples: Range<Int>, batch: Int, worker: Int, arena: UnsafeMutablePointer<Float>) {
         forEachPiece(of: samples, batch: batch, worker: worker) { plan, offset in
             gantry_onednn_backward_weights(plan, x + offset(input), dy + offset(output), dw, arena)
